@@ -1,0 +1,3 @@
+"""engine.config."""
+
+__version__ = "0.1.0"

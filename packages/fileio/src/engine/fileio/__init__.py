@@ -1,0 +1,3 @@
+"""engine.fileio."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+"""engine.optim."""
+
+__version__ = "0.1.0"

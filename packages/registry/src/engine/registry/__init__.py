@@ -1,0 +1,3 @@
+"""engine.registry."""
+
+__version__ = "0.1.0"

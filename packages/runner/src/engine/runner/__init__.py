@@ -1,0 +1,3 @@
+"""engine.runner."""
+
+__version__ = "0.1.0"

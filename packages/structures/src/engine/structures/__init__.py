@@ -1,0 +1,3 @@
+"""engine.structures."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+"""engine.visualization."""
+
+__version__ = "0.1.0"
