@@ -8,3 +8,8 @@ submodules to it (engine-dist ships ``engine.utils.dl_utils``), hence the
 from pkgutil import extend_path
 
 __path__ = extend_path(__path__, __name__)  # type: ignore[name-defined]  # noqa: F821
+
+from .misc import import_modules_from_strings
+from .path import check_file_exist
+
+__all__ = ['import_modules_from_strings', 'check_file_exist']
