@@ -9,7 +9,53 @@ from pkgutil import extend_path
 
 __path__ = extend_path(__path__, __name__)  # type: ignore[name-defined]  # noqa: F821
 
-from .misc import import_modules_from_strings
+from .manager import InstanceNotCreatedError, ManagerMeta, ManagerMixin
+from .misc import (
+                   PrerequisiteError,
+                   check_prerequisites,
+                   concat_list,
+                   deprecated_api_warning,
+                   has_method,
+                   import_modules_from_strings,
+                   is_list_of,
+                   is_method_overridden,
+                   is_seq_of,
+                   is_str,
+                   is_tuple_of,
+                   iter_cast,
+                   list_cast,
+                   requires_executable,
+                   requires_package,
+                   slice_list,
+                   to_1tuple,
+                   to_2tuple,
+                   to_3tuple,
+                   to_4tuple,
+                   to_ntuple,
+                   tuple_cast,
+)
+from .package_utils import (
+                   PKG2PROJECT,
+                   SCOPE_ENTRY_POINT_GROUP,
+                   call_command,
+                   get_installed_path,
+                   get_scope_distributions,
+                   get_scope_entry_point,
+                   install_package,
+                   is_installed,
+                   package2module,
+)
 from .path import check_file_exist
 
-__all__ = ['import_modules_from_strings', 'check_file_exist']
+__all__ = [
+    'ManagerMeta', 'ManagerMixin', 'InstanceNotCreatedError',
+    'PrerequisiteError', 'check_prerequisites', 'concat_list', 'deprecated_api_warning',
+    'has_method', 'import_modules_from_strings', 'is_list_of', 'is_method_overridden',
+    'is_seq_of', 'is_str', 'is_tuple_of', 'iter_cast', 'list_cast', 'requires_executable',
+    'requires_package', 'slice_list', 'to_1tuple', 'to_2tuple', 'to_3tuple', 'to_4tuple',
+    'to_ntuple', 'tuple_cast',
+    'PKG2PROJECT', 'SCOPE_ENTRY_POINT_GROUP', 'call_command', 'get_installed_path',
+    'get_scope_distributions', 'get_scope_entry_point', 'install_package', 'is_installed',
+    'package2module',
+    'check_file_exist',
+]
