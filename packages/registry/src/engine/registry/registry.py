@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Callable
 
 from engine.utils.misc import is_seq_of
-from engine.utils.package_utils import get_scope_distributions, get_scope_entry_point
+from engine.utils.package_utils import PKG2PROJECT, get_scope_entry_point
 
 from .build_functions import build_from_cfg
 from .default_scope import DefaultScope
@@ -301,12 +301,14 @@ def import_scope_modules(scope: str) -> None:
     call ``<scope>.utils.register_all_modules(False)`` (or the entry point's
     callable), falling back to importing ``<scope>.registry`` so that at least
     its registries join the tree. A missing library is logged as a warning,
-    not raised: the build then proceeds in the caller's registry.
+    not raised: the build then proceeds in the caller's registry. Entry points
+    are scanned once per process (``get_scope_distributions(refresh=True)``
+    re-scans after installing a library at runtime).
     """
     if scope in _imported_scopes:
         return
     entry_point = get_scope_entry_point(scope)
-    if entry_point is None and scope not in get_scope_distributions():
+    if entry_point is None and scope not in PKG2PROJECT:
         return
     _imported_scopes.add(scope)
     try:

@@ -45,7 +45,19 @@ from .package_utils import (
                    is_installed,
                    package2module,
 )
-from .path import check_file_exist
+from .path import (
+                   check_file_exist,
+                   fopen,
+                   is_abs,
+                   is_filepath,
+                   makedirs_or_exist,
+                   mkdir_or_exist,
+                   scandir,
+                   symlink,
+)
+from .progressbar import ProgressBar, track_iter_progress, track_parallel_progress, track_progress
+from .timer import Timer, TimerError, check_time
+from .version_utils import digit_version, get_git_hash
 
 __all__ = [
     'ManagerMeta', 'ManagerMixin', 'InstanceNotCreatedError',
@@ -57,5 +69,9 @@ __all__ = [
     'PKG2PROJECT', 'SCOPE_ENTRY_POINT_GROUP', 'call_command', 'get_installed_path',
     'get_scope_distributions', 'get_scope_entry_point', 'install_package', 'is_installed',
     'package2module',
-    'check_file_exist',
+    'check_file_exist', 'fopen', 'is_abs', 'is_filepath', 'makedirs_or_exist', 'mkdir_or_exist',
+    'scandir', 'symlink',
+    'ProgressBar', 'track_iter_progress', 'track_parallel_progress', 'track_progress',
+    'Timer', 'TimerError', 'check_time',
+    'digit_version', 'get_git_hash',
 ]
