@@ -1,0 +1,52 @@
+"""YAML handler: safe loading, plain-YAML dumping. Needs PyYAML (imported lazily)."""
+
+from __future__ import annotations
+
+from typing import IO, Any, Tuple
+
+from .base import BaseFileHandler
+
+_loaders: Tuple[Any, Any] = (None, None)
+
+
+def _yaml() -> Tuple[Any, Any, Any]:
+    """``(yaml, SafeLoader, Dumper)``, preferring the libyaml C classes.
+
+    The loader is a *safe* one: a YAML file cannot construct arbitrary Python
+    objects. The dumper is the safe dumper plus tuples (written as lists), so
+    whatever ``dump`` writes, ``load`` reads back.
+    """
+    global _loaders
+    try:
+        import yaml
+    except ImportError:
+        raise ImportError('YamlHandler needs PyYAML, which is not installed. Install it with: '
+                          'pip install "engine-fileio[yaml]" (or pip install pyyaml)') from None
+    if _loaders[0] is None:
+        loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+        base_dumper = getattr(yaml, 'CSafeDumper', yaml.SafeDumper)
+
+        class Dumper(base_dumper):  # type: ignore[misc, valid-type]
+            pass
+
+        Dumper.add_representer(tuple, yaml.representer.SafeRepresenter.represent_list)
+        _loaders = (loader, Dumper)
+    return yaml, _loaders[0], _loaders[1]
+
+
+class YamlHandler(BaseFileHandler):
+
+    def load_from_fileobj(self, file: IO, **kwargs: Any) -> Any:
+        yaml, loader, _ = _yaml()
+        kwargs.setdefault('Loader', loader)
+        return yaml.load(file, **kwargs)
+
+    def dump_to_fileobj(self, obj: Any, file: IO, **kwargs: Any) -> None:
+        yaml, _, dumper = _yaml()
+        kwargs.setdefault('Dumper', dumper)
+        yaml.dump(obj, file, **kwargs)
+
+    def dump_to_str(self, obj: Any, **kwargs: Any) -> str:
+        yaml, _, dumper = _yaml()
+        kwargs.setdefault('Dumper', dumper)
+        return yaml.dump(obj, **kwargs)
