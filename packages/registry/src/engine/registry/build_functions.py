@@ -24,10 +24,15 @@ _DOCS_HINT = ('More details can be found at the "Registry" tutorial of the engin
 
 
 def _is_cfg(obj: Any) -> bool:
-    """dict, ConfigDict or Config (engine.config is an upper layer: duck-typed)."""
+    """dict, ConfigDict or Config.
+
+    engine.config is not a dependency of engine-registry, so a Config (which
+    wraps its ConfigDict rather than being a Mapping) is recognised by the
+    mapping methods it offers.
+    """
     if isinstance(obj, Mapping):
         return True
-    return type(obj).__name__ == 'Config' and hasattr(obj, 'to_dict')
+    return all(hasattr(obj, attr) for attr in ('keys', 'items', '__getitem__', '__contains__'))
 
 
 def _is_registry(obj: Any) -> bool:
