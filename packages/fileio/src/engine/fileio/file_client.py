@@ -75,7 +75,10 @@ class FileClient:
         backend_cls = (cls._backends[backend] if backend is not None
                        else cls._prefix_to_backends[prefix])  # type: ignore[index]
         obj = super().__new__(cls)
-        obj.client = backend_cls(**kwargs)
+        with warnings.catch_warnings():
+            # FileClient itself already warned; skip HardDiskBackend's alias warning.
+            warnings.filterwarnings('ignore', 'HardDiskBackend is an alias', DeprecationWarning)
+            obj.client = backend_cls(**kwargs)
         cls._instances[key] = obj
         return obj
 
