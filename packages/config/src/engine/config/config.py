@@ -1,0 +1,286 @@
+"""Config: a ConfigDict plus where it came from, with loading and dumping."""
+
+from __future__ import annotations
+
+import os
+import os.path as osp
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import formats
+from .config_dict import ConfigDict, to_config_value
+from .parsing import (
+    SUPPORTED_EXTS,
+    expand_dotted,
+    load_config,
+    merge_dicts,
+    unsupported_format_error,
+)
+from .pretty import pretty_text as _pretty_text
+
+RESERVED_KEYS = ('filename', 'text', 'pretty_text')
+
+
+class Config:
+    """A config: nested dict data with attribute access, loaded from a file or a dict.
+
+    ``Config.fromfile`` reads ``.py``, ``.json``, ``.yaml`` and ``.yml`` files
+    with ``_base_`` inheritance; ``cfg.key`` and ``cfg['key']`` read and write
+    the data; ``dump``/``pretty_text`` write it back out as a standalone file.
+    """
+
+    __slots__ = ('_cfg_dict', '_filename', '_text')
+
+    def __init__(self, cfg_dict: dict | None = None, cfg_text: str | None = None,
+                 filename: str | Path | None = None) -> None:
+        if isinstance(filename, Path):
+            filename = str(filename)
+        if cfg_dict is None:
+            cfg_dict = {}
+        elif not isinstance(cfg_dict, dict):
+            raise TypeError(f'cfg_dict must be a dict, but got {type(cfg_dict)}')
+        for key in RESERVED_KEYS:
+            if key in cfg_dict:
+                raise KeyError(f'{key} is reserved for config file')
+        if cfg_text:
+            text = cfg_text
+        elif filename:
+            with open(filename, encoding='utf-8') as f:
+                text = f.read()
+        else:
+            text = ''
+        object.__setattr__(self, '_cfg_dict', ConfigDict(cfg_dict))
+        object.__setattr__(self, '_filename', filename)
+        object.__setattr__(self, '_text', text)
+
+    # ------------------------------------------------------------ loading
+    @staticmethod
+    def fromfile(filename: str | Path, use_predefined_variables: bool = True,
+                 import_custom_modules: bool = True) -> Config:
+        """Load a config file and its ``_base_`` files.
+
+        ``filename`` may also be ``'pkg::path'``, a config shipped inside an
+        installed package (looked up through its ``.mim/model-index.yml``
+        first, then under ``.mim/configs``).
+        """
+        if isinstance(filename, Path):
+            filename = str(filename)
+        path = filename
+        if '::' in filename:
+            from .external import external_config_path
+
+            path = external_config_path(filename, use_model_index=True)[1]
+            filename = path
+        cfg_dict, text = load_config(path, use_predefined_variables)
+        if import_custom_modules and cfg_dict.get('custom_imports'):
+            _import_custom_modules(cfg_dict['custom_imports'], path)
+        return Config(cfg_dict, cfg_text=text, filename=filename)
+
+    @staticmethod
+    def fromstring(cfg_str: str, file_format: str) -> Config:
+        """Load a config from text; ``file_format`` is '.py', '.json', '.yaml' or '.yml'.
+
+        The text is treated as a file in the temp directory (relative
+        ``_base_`` entries resolve there); nothing is written to disk.
+        """
+        if file_format not in SUPPORTED_EXTS:
+            raise unsupported_format_error(f'<string>{file_format}')
+        if file_format != '.py' and 'dict(' in cfg_str:
+            warnings.warn(f'Please check "file_format", the file format may be .py '
+                          f'(got {file_format!r})', stacklevel=2)
+        name = f'engine_config_{os.getpid()}_{id(cfg_str):x}{file_format}'
+        path = osp.join(tempfile.gettempdir(), name)
+        cfg_dict, text = load_config(path, True, raw_text=cfg_str)
+        if cfg_dict.get('custom_imports'):
+            _import_custom_modules(cfg_dict['custom_imports'], path)
+        return Config(cfg_dict, cfg_text=text, filename=path)
+
+    @staticmethod
+    def auto_argparser(description: str | None = None) -> tuple[Any, Config]:
+        """Experimental: a parser with one ``--<dotted.key>`` option per config value.
+
+        The positional ``config`` argument is read from ``sys.argv`` first.
+        """
+        from argparse import ArgumentParser
+
+        partial = ArgumentParser(description=description)
+        partial.add_argument('config', help='config file path')
+        cfg_file = partial.parse_known_args()[0].config
+        cfg = Config.fromfile(cfg_file)
+        parser = ArgumentParser(description=description)
+        parser.add_argument('config', help='config file path')
+        _add_args(parser, cfg)
+        return parser, cfg
+
+    # ------------------------------------------------------------ output
+    @property
+    def filename(self) -> str | None:
+        """The path given to the constructor or ``fromfile``, unchanged."""
+        return self._filename
+
+    @property
+    def text(self) -> str:
+        """Raw text of the file and its bases, each after its absolute path."""
+        return self._text
+
+    @property
+    def pretty_text(self) -> str:
+        """Python source that rebuilds this config (PEP 8 layout)."""
+        return _pretty_text(self._cfg_dict)
+
+    def dump(self, file: str | Path | None = None) -> str | None:
+        """Return (``file=None``) or write the config as .py, .json or .yaml/.yml.
+
+        With no file, the format follows ``filename`` (Python if it is None).
+        Files are written to a temp file next to the target, then renamed.
+        """
+        if file is None:
+            if self.filename is None or self.filename.endswith('.py'):
+                return self.pretty_text
+            return _serialise(self.to_dict(), osp.splitext(self.filename)[1])
+        file = str(file)
+        ext = osp.splitext(file)[1]
+        content = self.pretty_text if ext == '.py' else _serialise(self.to_dict(), ext)
+        _atomic_write(file, content)
+        return None
+
+    def merge_from_dict(self, options: dict, allow_list_keys: bool = True) -> None:
+        """Merge dotted-key options into the config, in place.
+
+        ``{'model.backbone.depth': 50}`` sets one nested value; with
+        ``allow_list_keys`` a digit part indexes a list
+        (``'pipeline.0.type'``). Dicts merge, other values replace.
+        """
+        tree = expand_dotted(options)
+        cfg_dict = self._cfg_dict
+        merged = merge_dicts(tree, cfg_dict, allow_list_keys)
+        for key in tree:
+            dict.__setitem__(cfg_dict, key, to_config_value(merged[key]))
+
+    # ------------------------------------------------------------ access
+    def __getattr__(self, name: str) -> Any:
+        if name in Config.__slots__:
+            raise AttributeError(name)
+        return getattr(self._cfg_dict, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, dict):
+            value = ConfigDict(value)
+        self._cfg_dict.__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._cfg_dict, name)
+
+    def __getitem__(self, name: Any) -> Any:
+        return self._cfg_dict[name]
+
+    def __setitem__(self, name: Any, value: Any) -> None:
+        if isinstance(value, dict):
+            value = ConfigDict(value)
+        self._cfg_dict[name] = value
+
+    def __delitem__(self, name: Any) -> None:
+        del self._cfg_dict[name]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._cfg_dict)
+
+    def __len__(self) -> int:
+        return len(self._cfg_dict)
+
+    def __contains__(self, name: Any) -> bool:
+        return name in self._cfg_dict
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Config):
+            return self._cfg_dict == other._cfg_dict
+        if isinstance(other, dict):
+            return self._cfg_dict == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by content
+
+    def __repr__(self) -> str:
+        return f'Config (path: {self.filename}): {self._cfg_dict.__repr__()}'
+
+    def __dir__(self) -> list:
+        return sorted(set(object.__dir__(self)) | set(dir(self._cfg_dict)))
+
+    # ------------------------------------------------------------ copying
+    def __getstate__(self) -> tuple:
+        return (self._cfg_dict, self._filename, self._text)
+
+    def __setstate__(self, state: tuple) -> None:
+        cfg_dict, filename, text = state
+        object.__setattr__(self, '_cfg_dict', cfg_dict)
+        object.__setattr__(self, '_filename', filename)
+        object.__setattr__(self, '_text', text)
+
+    def __copy__(self) -> Config:
+        other = Config.__new__(Config)
+        other.__setstate__(self.__getstate__())
+        return other
+
+    def __deepcopy__(self, memo: dict) -> Config:
+        import copy
+
+        other = Config.__new__(Config)
+        memo[id(self)] = other
+        other.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        return other
+
+
+def _import_custom_modules(custom_imports: Any, path: str) -> None:
+    from engine.utils import import_modules_from_strings
+
+    if not isinstance(custom_imports, dict):
+        raise TypeError(f'custom_imports in {path} must be a dict like '
+                        f"dict(imports=['my_module'], allow_failed_imports=False), "
+                        f'but got {custom_imports!r}')
+    try:
+        import_modules_from_strings(**custom_imports)
+    except ImportError as err:
+        raise ImportError(f'Failed to custom import! ({err}; custom_imports of {path})') from err
+
+
+def _serialise(obj: dict, ext: str) -> str:
+    if ext == '.json':
+        return formats.dump_json(obj)
+    if ext in ('.yaml', '.yml'):
+        return formats.dump_yaml(obj)
+    raise TypeError(f'Unsupported format {ext!r} to dump a config: use .py, .json, .yaml or .yml')
+
+
+def _atomic_write(file: str, content: str) -> None:
+    """Write via a temp file in the same folder, so no half-written file remains."""
+    folder = osp.dirname(osp.abspath(file))
+    fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix=osp.basename(file), dir=folder)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(content)
+        os.replace(tmp, file)
+    except BaseException:
+        if osp.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _add_args(parser: Any, cfg: Any, prefix: str = '') -> Any:
+    """Add ``--<prefix><key>`` options for each value of ``cfg`` (auto_argparser)."""
+    for key, value in cfg.items():
+        name = f'--{prefix}{key}'
+        if isinstance(value, str):
+            parser.add_argument(name)
+        elif isinstance(value, bool):
+            parser.add_argument(name, action='store_true')
+        elif isinstance(value, (int, float)):
+            parser.add_argument(name, type=type(value))
+        elif isinstance(value, dict):
+            _add_args(parser, value, f'{prefix}{key}.')
+        elif isinstance(value, (list, tuple)) and value:
+            parser.add_argument(name, type=type(value[0]), nargs='+')
+        else:
+            print(f'cannot parse key {prefix + key} of type {type(value)}')
+    return parser

@@ -1,0 +1,126 @@
+"""Config -> Python source, without yapf (design decision 6).
+
+Layout rules, PEP 8 style at 79 columns:
+
+* one ``key = value`` line per top-level key;
+* dicts print as ``dict(k=v, ...)``; if any key is not a usable keyword
+  argument (not an identifier, or a Python keyword) the dict prints as
+  ``dict({'k': v, ...})``;
+* lists, tuples, strings and numbers print as their ``repr`` (dicts inside
+  them as ``dict(...)``);
+* a value that does not fit first moves to its own continuation line
+  (``dict(\\n    a=1, b=2)``); if it still does not fit, every item gets its
+  own line, nested values wrapping by the same rules. ``dict(...)`` keeps the
+  closing parenthesis on the last item; list/tuple brackets close on their
+  own line.
+
+The output is deterministic and ``exec`` of it rebuilds the config.
+"""
+
+from __future__ import annotations
+
+import math
+from keyword import iskeyword
+from typing import Any
+
+WIDTH = 79
+INDENT = 4
+
+
+def pretty_text(cfg: dict) -> str:
+    """Format a config dict as Python source ending in a newline."""
+    lines = []
+    for key, value in cfg.items():
+        head = f'{key} = '
+        lines.append(head + _format(value, 0, len(head), 0))
+    return '\n'.join(lines) + '\n' if lines else ''
+
+
+def _is_kwarg(key: Any) -> bool:
+    return isinstance(key, str) and key.isidentifier() and not iskeyword(key)
+
+
+def _flat(value: Any) -> str:
+    """Single-line form of ``value``."""
+    if isinstance(value, dict):
+        if all(map(_is_kwarg, value)):
+            return 'dict(' + ', '.join(f'{k}={_flat(v)}' for k, v in value.items()) + ')'
+        return 'dict({' + ', '.join(f'{k!r}: {_flat(v)}' for k, v in value.items()) + '})'
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return '[]' if isinstance(value, list) else '()'
+        if type(value) in (list, tuple) and not any(
+                isinstance(item, (dict, list, tuple, float)) for item in value):
+            return repr(value)
+        body = ', '.join(map(_flat, value))
+        if isinstance(value, list):
+            return f'[{body}]'
+        return f'({body},)' if len(value) == 1 else f'({body})'
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float('{value}')"
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    return str(value)
+
+
+def _format(value: Any, indent: int, column: int, tail: int) -> str:
+    """Format ``value`` starting at ``column``; ``tail`` chars follow it on its last line."""
+    flat = _flat(value)
+    if column + len(flat) + tail <= WIDTH or not value or not isinstance(
+            value, (dict, list, tuple)):
+        return flat
+    inner = indent + INDENT
+    pad = ' ' * inner
+    if isinstance(value, dict):
+        call = all(map(_is_kwarg, value))
+        if call:
+            opener, closer = 'dict(', ')'
+            items = [(f'{k}=', v) for k, v in value.items()]
+        else:
+            opener, closer = 'dict({', '})'
+            items = [(f'{k!r}: ', v) for k, v in value.items()]
+        end = closer + ' ' * tail if call else ''
+        joined = ', '.join(prefix + _flat(v) for prefix, v in items)
+        if inner + len(joined) + len(end) <= WIDTH:
+            body = pad + joined
+        else:
+            body = ',\n'.join(
+                pad + prefix + _format(v, inner, inner + len(prefix),
+                                       len(end) if i == len(items) - 1 else 1)
+                for i, (prefix, v) in enumerate(items))
+        if call:
+            return f'{opener}\n{body}{closer}'
+        return f'{opener}\n{body}\n{" " * indent}{closer}'
+
+    opener, closer = ('[', ']') if isinstance(value, list) else ('(', ')')
+    trailing = ',' if isinstance(value, tuple) and len(value) == 1 else ''
+    flats = [_flat(item) for item in value]
+    joined = ', '.join(flats) + trailing
+    if inner + len(joined) <= WIDTH:
+        body = pad + joined
+    elif not any(isinstance(item, (dict, list, tuple)) for item in value):
+        body = _fill(flats, pad) + trailing
+    else:
+        body = ',\n'.join(pad + _format(item, inner, inner, 1) for item in value) + trailing
+    return f'{opener}\n{body}\n{" " * indent}{closer}'
+
+
+def _fill(flats: list[str], pad: str) -> str:
+    """Pack scalar items onto lines of at most WIDTH columns."""
+    lines: list[str] = []
+    line = ''
+    for text in flats:
+        candidate = f'{line}, {text}' if line else text
+        if line and len(pad) + len(candidate) + 1 > WIDTH:
+            lines.append(pad + line)
+            line = text
+        else:
+            line = candidate
+    lines.append(pad + line)
+    return ',\n'.join(lines)
