@@ -1,0 +1,180 @@
+"""LogProcessor: turns the MessageHub's scalars into log lines and visualizer tags."""
+from __future__ import annotations
+
+import copy
+import datetime
+from collections import OrderedDict
+from typing import Any, List, Optional, Tuple
+
+from engine.registry import LOG_PROCESSORS
+
+__all__ = ["LogProcessor"]
+
+# Smoothed over the window by default; everything else logs its latest value.
+_MEAN_KEYS = ("time", "data_time", "grad_norm")
+_CFG_RESERVED = ("data_src", "log_name", "method_name", "window_size")
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars -> Python numbers, so tags serialise cleanly."""
+    item = getattr(value, "item", None)
+    if item is not None and getattr(value, "ndim", 1) == 0:
+        return item()
+    return value
+
+
+@LOG_PROCESSORS.register_module()
+class LogProcessor:
+    """Format training/validation/test logs from the runner's MessageHub.
+
+    Args:
+        window_size: smoothing window (iterations) for losses and times.
+        by_epoch: ``Epoch(...)`` headers when True, ``Iter(...)`` otherwise.
+        custom_cfg: extra statistics, each ``dict(data_src=..., method_name=...,
+            log_name=..., window_size=int | 'epoch' | 'global', **method_kwargs)``;
+            without ``log_name`` the result overwrites ``data_src``.
+        num_digits: digits after the point (``.{n}f``; learning rates ``.{n}e``).
+    """
+
+    def __init__(self, window_size: int = 10, by_epoch: bool = True,
+                 custom_cfg: Optional[List[dict]] = None, num_digits: int = 4) -> None:
+        self.window_size = window_size
+        self.by_epoch = by_epoch
+        self.custom_cfg = [dict(cfg) for cfg in custom_cfg] if custom_cfg else []
+        self.num_digits = num_digits
+        self._check_custom_cfg()
+
+    def _check_custom_cfg(self) -> None:
+        names = set()
+        for i, cfg in enumerate(self.custom_cfg):
+            assert "data_src" in cfg, f"custom_cfg[{i}] must have a `data_src` key, but got {cfg}"
+            assert "method_name" in cfg, (
+                f"custom_cfg[{i}] must have a `method_name` key, but got {cfg}")
+            name = cfg.get("log_name", cfg["data_src"])
+            assert name not in names, (
+                f"custom_cfg[{i}] writes `{name}`, which an earlier item already writes: items "
+                "overwriting the same `data_src` or repeating a `log_name` are ambiguous")
+            names.add(name)
+            if not self.by_epoch:
+                assert cfg.get("window_size") != "epoch", (
+                    f"custom_cfg[{i}]: window_size='epoch' needs by_epoch=True "
+                    "(got by_epoch=False)")
+
+    # -- public API -----------------------------------------------------------
+    def get_log_after_iter(self, runner, batch_idx: int, mode: str) -> Tuple[dict, str]:
+        """Tag and log line for iteration ``batch_idx`` of phase ``mode``."""
+        assert mode in ("train", "val", "test"), (
+            f"mode must be 'train', 'val' or 'test', but got {mode!r}")
+        dataloader_len = len(self._get_cur_loop(runner, mode).dataloader)
+        tag = self._collect_scalars(self._parse_window_size(runner, batch_idx), runner, mode)
+
+        if self.by_epoch:
+            if mode in ("train", "val"):
+                epoch = self._get_epoch(runner, mode)
+                tag["epoch"] = epoch
+                header = f"Epoch({mode}) [{epoch}][{batch_idx + 1}/{dataloader_len}]"
+            else:
+                header = f"Epoch({mode}) [{batch_idx + 1}/{dataloader_len}]"
+        elif mode == "train":
+            header = f"Iter({mode}) [{runner.iter + 1}/{runner.max_iters}]"
+        else:
+            header = f"Iter({mode}) [{batch_idx + 1}/{dataloader_len}]"
+        parts = [header]
+
+        rest = OrderedDict((k, v) for k, v in tag.items() if k != "epoch")
+        lrs = [k for k in rest if k.endswith("lr")]
+        if lrs:
+            parts.append(" ".join(f"{k}: {rest.pop(k):.{self.num_digits}e}" for k in lrs))
+        if "time" in rest and "data_time" in rest and "eta" in runner.message_hub.runtime_info:
+            eta = datetime.timedelta(seconds=int(runner.message_hub.get_info("eta")))
+            parts.append(f"eta: {eta}")
+            parts.append(f"time: {rest.pop('time'):.{self.num_digits}f}")
+            parts.append(f"data_time: {rest.pop('data_time'):.{self.num_digits}f}")
+        memory = self._get_max_memory()
+        if memory is not None:
+            parts.append(f"memory: {memory}")
+        if mode == "train":
+            parts.extend(f"{k}: {self._fmt(v)}" for k, v in rest.items())
+        return tag, "  ".join(parts)
+
+    def get_log_after_epoch(self, runner, batch_idx: int, mode: str) -> Tuple[dict, str]:
+        """Tag and log line at the end of a val/test epoch (``batch_idx`` = dataloader length)."""
+        assert mode in ("val", "test"), f"mode must be 'val' or 'test', but got {mode!r}"
+        dataloader_len = len(self._get_cur_loop(runner, mode).dataloader)
+        tag = self._collect_scalars(self._parse_window_size(runner, batch_idx), runner, mode)
+        tag.pop("time", None)
+        tag.pop("data_time", None)
+        if not self.by_epoch:
+            header = f"Iter({mode}) [{dataloader_len}/{dataloader_len}]"
+        elif mode == "val":
+            epoch = self._get_epoch(runner, mode)
+            header = f"Epoch({mode}) [{epoch}][{dataloader_len}/{dataloader_len}]"
+        else:
+            header = f"Epoch({mode}) [{dataloader_len}/{dataloader_len}]"
+        parts = [header] + [f"{k}: {self._fmt(v)}" for k, v in tag.items()]
+        return tag, "  ".join(parts)
+
+    # -- helpers --------------------------------------------------------------
+    def _fmt(self, value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.{self.num_digits}f}"
+        return str(value)
+
+    def _parse_window_size(self, runner, batch_idx: int) -> List[dict]:
+        """Copy of custom_cfg with 'epoch'/'global' windows turned into iteration counts."""
+        parsed = copy.deepcopy(self.custom_cfg)
+        for cfg in parsed:
+            window = cfg.get("window_size")
+            if window is None or isinstance(window, int):
+                continue
+            if window == "epoch":
+                cfg["window_size"] = batch_idx + 1
+            elif window == "global":
+                cfg["window_size"] = runner.iter + 1
+            else:
+                raise TypeError("window_size should be an int, 'epoch' or 'global', but got "
+                                f"{window!r} (custom_cfg item for {cfg['data_src']!r})")
+        return parsed
+
+    def _collect_scalars(self, custom_cfg: List[dict], runner, mode: str) -> OrderedDict[str, Any]:
+        """Statistics of the ``mode/`` scalars (prefix stripped), then custom_cfg in order."""
+        prefix = f"{mode}/"
+        buffers = OrderedDict()
+        for key, buffer in runner.message_hub.log_scalars.items():
+            if key.startswith(prefix):
+                buffers[key[len(prefix):]] = buffer
+        tag: OrderedDict = OrderedDict()
+        for key, buffer in buffers.items():
+            if "loss" in key or key in _MEAN_KEYS:
+                tag[key] = _plain(buffer.mean(self.window_size))
+            else:
+                tag[key] = _plain(buffer.current())
+        for cfg in custom_cfg:
+            data_src = cfg["data_src"]
+            if data_src not in buffers:
+                continue
+            kwargs = {k: v for k, v in cfg.items() if k not in _CFG_RESERVED}
+            if "window_size" in cfg:
+                kwargs["window_size"] = cfg["window_size"]
+            tag[cfg.get("log_name", data_src)] = _plain(
+                buffers[data_src].statistics(cfg["method_name"], **kwargs))
+        return tag
+
+    @staticmethod
+    def _get_cur_loop(runner, mode: str):
+        return {"train": runner.train_loop, "val": runner.val_loop, "test": runner.test_loop}[mode]
+
+    @staticmethod
+    def _get_epoch(runner, mode: str) -> int:
+        # The val loop runs after the train loop has already counted the epoch.
+        return runner.epoch + 1 if mode == "train" else runner.epoch
+
+    @staticmethod
+    def _get_max_memory() -> Optional[int]:
+        import torch
+
+        if not torch.cuda.is_available():
+            return None
+        from engine.device import get_max_cuda_memory
+
+        return get_max_cuda_memory()

@@ -1,0 +1,128 @@
+"""HistoryBuffer (LOG-02..05; scenarios T18, T19)."""
+import copy
+import math
+import pickle
+
+import numpy as np
+import pytest
+from engine.logging import HistoryBuffer
+
+
+def test_init_and_data():
+    values, counts = HistoryBuffer().data
+    assert len(values) == 0 and len(counts) == 0
+    values, counts = HistoryBuffer([1, 2, 3], [1, 2, 3]).data
+    assert values.tolist() == [1, 2, 3] and counts.tolist() == [1, 2, 3]
+    assert isinstance(values, np.ndarray)
+
+
+def test_init_longer_than_max_length_warns_and_keeps_tail():
+    match = r"The length of history buffer\(3\) exceeds the max_length\(2\)"
+    with pytest.warns(UserWarning, match=match):
+        buf = HistoryBuffer([1, 2, 3], [1, 2, 3], max_length=2)
+    values, counts = buf.data
+    assert values.tolist() == [2, 3] and counts.tolist() == [2, 3]
+
+
+def test_init_length_mismatch():
+    with pytest.raises(AssertionError):
+        HistoryBuffer([1, 2, 3], [1, 2])
+
+
+def test_update():
+    buf = HistoryBuffer([1, 2, 3], [1, 1, 1])
+    buf.update(4)
+    assert [a.tolist() for a in buf.data] == [[1, 2, 3, 4], [1, 1, 1, 1]]
+    buf.update(5, 2)
+    assert [a.tolist() for a in buf.data] == [[1, 2, 3, 4, 5], [1, 1, 1, 1, 2]]
+    buf.update(0.5)
+    assert buf.current() == 0.5  # an int history accepts floats
+    with pytest.raises(TypeError):
+        buf.update("a")
+    with pytest.raises(TypeError):
+        buf.update(1, "a")
+
+
+def test_update_keeps_last_max_length_values():
+    buf = HistoryBuffer(max_length=50)
+    reference = []
+    for i in range(1000):
+        buf.update(i * 0.5, 2)
+        reference.append(i * 0.5)
+        assert buf.data[0].tolist() == reference[-50:]
+        tail = reference[-7:]
+        assert math.isclose(buf.mean(7), sum(tail) / (2 * len(tail)))
+    assert len(buf) == 50
+
+
+def test_statistics_doc_example():
+    buf = HistoryBuffer([1, 2, 3], [1, 1, 1])
+    assert buf.min(2) == 2 and buf.min() == 1
+    assert buf.max(2) == 3 and buf.max() == 3
+    assert buf.mean(2) == 2.5 and buf.mean() == 2
+    assert buf.mean(100) == 2  # window larger than the history = whole history
+    assert HistoryBuffer([1, 2, 3], [2, 2, 2]).mean() == 1
+    buf.update(4, 1)
+    assert buf.current() == 4
+    with pytest.raises(AssertionError):
+        buf.mean(1.5)
+
+
+def test_current_on_empty_buffer():
+    with pytest.raises(ValueError):
+        HistoryBuffer().current()
+
+
+def test_updates_from_empty():
+    buf = HistoryBuffer()
+    buf.update(1)
+    buf.update(2)
+    assert buf.min() == 1 and buf.max() == 2 and buf.mean() == 1.5
+    assert buf.statistics("mean") == 1.5
+
+
+def test_statistics_dispatch():
+    buf = HistoryBuffer([1, 2, 3], [1, 1, 1])
+    assert buf.statistics("mean") == 2
+    assert buf.statistics("mean", 2) == 2.5
+    assert buf.statistics("max", window_size=2) == 3
+    with pytest.raises(KeyError):
+        buf.statistics("data")
+    with pytest.raises(TypeError):
+        buf.statistics("mean", 2, 3)
+
+
+def test_register_statistics():
+    def weighted_last_two(self):
+        values, counts = self.data
+        return float((values[-2:] * counts[-2:]).sum())
+
+    registered = HistoryBuffer.register_statistics(weighted_last_two)
+    try:
+        assert registered is weighted_last_two
+        assert HistoryBuffer([1, 2, 3], [1, 2, 3]).statistics("weighted_last_two") == 13
+        with pytest.raises(AssertionError):
+            HistoryBuffer.register_statistics(weighted_last_two)
+    finally:
+        HistoryBuffer._statistics_methods.pop("weighted_last_two")
+
+
+def test_doc_loop_report_every_five_iterations():
+    lr_buf, loss_buf = HistoryBuffer(), HistoryBuffer()
+    reports = []
+    for i in range(1, 11):
+        lr_buf.update(i / 10 * 0.1)
+        loss_buf.update(1 / i)
+        if i % 5 == 0:
+            reports.append((lr_buf.statistics("current"), loss_buf.statistics("mean", 5)))
+    assert reports == [(pytest.approx(0.05), pytest.approx(0.45666666666666667)),
+                       (pytest.approx(0.1), pytest.approx(0.12912698412698415))]
+
+
+def test_copy_and_pickle_roundtrip():
+    buf = HistoryBuffer([1, 2, 3], [1, 1, 2], max_length=5)
+    for clone in (copy.deepcopy(buf), pickle.loads(pickle.dumps(buf))):
+        assert [a.tolist() for a in clone.data] == [[1, 2, 3], [1, 1, 2]]
+        assert clone.max_length == 5
+        clone.update(9)
+        assert buf.current() == 3
