@@ -10,8 +10,8 @@ import os.path as osp
 import tempfile
 from typing import Any
 
-from . import root
 from .registry import Registry
+from .root import ROOT_REGISTRIES
 
 __all__ = ['traverse_registry_tree', 'count_registered_modules', 'REGISTERING_PACKAGES']
 
@@ -66,8 +66,8 @@ def count_registered_modules(save_path: str | None = None,
     """
     _import_registering_packages()
     registries = {
-        name: traverse_registry_tree(getattr(root, name), verbose)
-        for name in root.ROOT_REGISTRY_NAMES
+        name: traverse_registry_tree(registry, verbose)
+        for name, registry in ROOT_REGISTRIES.items()
     }
     result = {
         'scan_date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S'),
