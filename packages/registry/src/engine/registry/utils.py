@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
 import importlib
-import json
 import os
 import os.path as osp
-import tempfile
 from typing import Any
 
 from .registry import Registry
@@ -64,6 +61,10 @@ def count_registered_modules(save_path: str | None = None,
     First imports the installed engine packages that register modules. With
     ``save_path``, writes ``modules_statistic_results.json`` there.
     """
+    import datetime
+    import json
+    import tempfile
+
     _import_registering_packages()
     registries = {
         name: traverse_registry_tree(registry, verbose)

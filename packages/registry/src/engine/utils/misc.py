@@ -7,7 +7,6 @@ import functools
 import importlib
 import inspect
 import itertools
-import subprocess
 import warnings
 from collections.abc import Iterable
 from types import ModuleType
@@ -168,6 +167,8 @@ def _check_py_package(package: str) -> bool:
 
 
 def _check_executable(cmd: str) -> bool:
+    import subprocess
+
     try:
         return subprocess.call(['which', cmd], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL) == 0

@@ -16,13 +16,14 @@ registers the library's modules or a module whose import does.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata as metadata
 import importlib.util
 import os.path as osp
 import re
-import subprocess
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.metadata import Distribution
 
 __all__ = [
     'PKG2PROJECT', 'SCOPE_ENTRY_POINT_GROUP', 'call_command', 'install_package',
@@ -58,8 +59,11 @@ def _normalize(name: str) -> str:
     return re.sub(r'[-_.]+', '-', name).lower()
 
 
-def _find_distribution(package: str) -> metadata.Distribution | None:
+def _find_distribution(package: str) -> Distribution | None:
     """The installed distribution called ``package`` (any case/separator)."""
+    # Imported here: importlib.metadata costs ~20 ms, too much for `import engine.config`.
+    import importlib.metadata as metadata
+
     # importlib.metadata re-reads sys.path on each call, so distributions
     # installed at runtime are found.
     try:
@@ -127,6 +131,8 @@ def get_installed_path(package: str) -> str:
 
 def call_command(cmd: list) -> None:
     """Run ``cmd``; a non-zero exit raises CalledProcessError."""
+    import subprocess
+
     subprocess.check_call(cmd)
 
 
@@ -142,6 +148,8 @@ _entry_point_cache: dict[str, Any] | None = None
 def _scope_entry_points(refresh: bool = False) -> dict[str, Any]:
     global _entry_point_cache
     if _entry_point_cache is None or refresh:
+        import importlib.metadata as metadata
+
         eps = metadata.entry_points()
         if hasattr(eps, 'select'):
             group = eps.select(group=SCOPE_ENTRY_POINT_GROUP)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Sized
-from multiprocessing import Pool
 from typing import Any, Callable, TextIO
 
 from .timer import Timer
@@ -107,6 +106,8 @@ def track_parallel_progress(func: Callable, tasks: Any, nproc: int,
     tasks, task_num = _split_tasks(tasks)
     if initargs is not None and not isinstance(initargs, tuple):
         raise TypeError('"initargs" must be a tuple')
+    from multiprocessing import Pool
+
     pool = Pool(nproc, initializer, initargs or ())
     start = not skip_first
     task_num -= nproc * chunksize * int(skip_first)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
 __all__ = ['digit_version', 'get_git_hash']
 
@@ -56,6 +55,8 @@ def get_git_hash(fallback: str = 'unknown', digits: int | None = None) -> str:
     """
     if digits is not None and not isinstance(digits, int):
         raise TypeError('digits must be None or an integer')
+    import subprocess
+
     env = {key: os.environ[key] for key in ('SYSTEMROOT', 'PATH', 'HOME') if key in os.environ}
     env.update(LANGUAGE='C', LANG='C', LC_ALL='C')
     try:
