@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .._utils import missing_extra
 from .base import BaseStorageBackend
+
+
+# LMDB forbids opening one environment twice in a process, so backends on the
+# same database share it: (real path, pid) -> [env, number of users].
+_open_envs: Dict[Tuple[str, int], List[Any]] = {}
+_envs_lock = threading.Lock()
 
 
 class LmdbBackend(BaseStorageBackend):
@@ -32,8 +40,16 @@ class LmdbBackend(BaseStorageBackend):
 
     def _get_client(self) -> Any:
         import lmdb
-        return lmdb.open(self.db_path, readonly=self.readonly, lock=self.lock,
-                         readahead=self.readahead, **self.kwargs)
+        key = (os.path.realpath(self.db_path), os.getpid())
+        with _envs_lock:
+            entry = _open_envs.get(key)
+            if entry is None:
+                env = lmdb.open(self.db_path, readonly=self.readonly, lock=self.lock,
+                                readahead=self.readahead, **self.kwargs)
+                entry = _open_envs[key] = [env, 0]
+            entry[1] += 1
+        self._env_key = key
+        return entry[0]
 
     def get(self, filepath: Union[str, Path]) -> Optional[bytes]:
         """Value stored under key ``filepath``; None if the key is absent."""
@@ -46,11 +62,18 @@ class LmdbBackend(BaseStorageBackend):
         raise NotImplementedError('LmdbBackend does not support `get_text`; use `get`')
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        """Release the environment (closed when its last backend lets go)."""
+        if self._client is None:
+            return
+        self._client = None
+        with _envs_lock:
+            entry = _open_envs.get(self._env_key)
+            if entry is not None:
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del _open_envs[self._env_key]
+                    entry[0].close()
 
     def __del__(self) -> None:
-        client = getattr(self, '_client', None)
-        if client is not None:
-            client.close()
+        if getattr(self, '_client', None) is not None:
+            self.close()
