@@ -5,12 +5,18 @@ import pickle
 import warnings
 from pathlib import Path
 
+import engine.fileio as fileio
 import numpy as np
 import pytest
-
-import engine.fileio as fileio
-from engine.fileio import (BaseFileHandler, JsonHandler, dict_from_file, dump,
-                           list_from_file, load, register_handler)
+from engine.fileio import (
+    BaseFileHandler,
+    JsonHandler,
+    dict_from_file,
+    dump,
+    list_from_file,
+    load,
+    register_handler,
+)
 from engine.fileio import handlers as handlers_mod
 from engine.fileio import io as fio
 

@@ -5,9 +5,8 @@ import os.path as osp
 import shutil
 from pathlib import Path
 
-import pytest
-
 import engine.fileio as fileio
+import pytest
 from engine.fileio import LocalBackend
 from engine.fileio import io as fio
 

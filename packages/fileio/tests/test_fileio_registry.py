@@ -3,11 +3,18 @@
 import warnings
 from pathlib import Path
 
-import pytest
-
 import engine.fileio as fileio
-from engine.fileio import (BaseStorageBackend, FileClient, FsspecBackend, HardDiskBackend,
-                           HTTPBackend, LocalBackend, get_file_backend, register_backend)
+import pytest
+from engine.fileio import (
+    BaseStorageBackend,
+    FileClient,
+    FsspecBackend,
+    HardDiskBackend,
+    HTTPBackend,
+    LocalBackend,
+    get_file_backend,
+    register_backend,
+)
 from engine.fileio import backends as backends_mod
 from engine.fileio import io as fio
 

@@ -16,9 +16,8 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
 import engine.fileio as fileio
+import pytest
 from engine.fileio import FileClient, FsspecBackend, HTTPBackend, LmdbBackend
 from engine.fileio.backends import HTTPNotFoundError, HTTPStatusError
 from engine.fileio.backends import petrel_backend as pb
@@ -326,7 +325,7 @@ def memcached_server():
 def test_memcached_get(memcached_server, tmp_path):
     from pymemcache.client.base import Client
     host, port = memcached_server
-    Client((host, port)).set('img/0001.jpg', b'\x00\xffjpeg')
+    Client((host, port)).set('img/0001.jpg', b'\x00\xffjpeg', noreply=False)
     b = MemcachedBackend(f'{host}:{port}', {'connect_timeout': 2})
     assert b.server_list_cfg == f'{host}:{port}' and b.client_cfg == {'connect_timeout': 2}
     assert b.get('img/0001.jpg') == b'\x00\xffjpeg'

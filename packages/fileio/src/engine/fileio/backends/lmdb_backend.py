@@ -10,7 +10,6 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from .._utils import missing_extra
 from .base import BaseStorageBackend
 
-
 # LMDB forbids opening one environment twice in a process, so backends on the
 # same database share it: (real path, pid) -> [env, number of users].
 _open_envs: Dict[Tuple[str, int], List[Any]] = {}
