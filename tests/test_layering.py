@@ -136,3 +136,12 @@ def test_function_level_import_breaks_no_cycle(tree):
         'engine/config/b.py': 'def late():\n    from .a import A\n',
     }, deps=['engine-registry'])
     assert checker.check(tree) == []
+
+
+def test_from_package_import_submodule_is_no_cycle(tree):
+    _make_package(tree, 'config', 'engine-config', {
+        'engine/config/__init__.py': 'from .config import Config\n',
+        'engine/config/config.py': 'from . import formats\nclass Config: pass\n',
+        'engine/config/formats.py': 'X = 1\n',
+    }, deps=['engine-registry'])
+    assert checker.check(tree) == []

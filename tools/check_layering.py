@@ -174,9 +174,13 @@ def check(root: Path = ROOT) -> list[str]:
                                       'belongs to the meta-package; import from engine.<module>')
                     targets = [f'engine.{n}' for n in submodules]
                 else:
-                    targets = [target]
-                    # `from engine.x import y` where y is a submodule is an edge to it
-                    targets += [f'{target}.{n}' for n in names if f'{target}.{n}' in all_modules]
+                    # `from engine.x import y` is an edge to submodule engine.x.y when
+                    # y is one, else to engine.x itself
+                    submodules = [f'{target}.{n}' for n in names
+                                  if f'{target}.{n}' in all_modules]
+                    targets = submodules
+                    if len(submodules) != len(names) or not names:
+                        targets = [target] + submodules
                 for t in targets:
                     owner = _owner(t, owners)
                     if owner is None:
