@@ -1,0 +1,391 @@
+"""BaseDataElement: the common container for metainfo and data passed between modules.
+
+Fields live as ordinary instance attributes (visible in ``__dict__`` and debuggers).
+Two insertion-ordered registries (dicts used as ordered sets) record which
+attribute names are *metainfo* and which are *data*. Reads are plain attribute
+lookups; only writes go through ``__setattr__``, which stays short because it is
+on the hot path of every pipeline.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Iterator
+from typing import Any, Optional, Tuple, Type, TypeVar, Union
+
+import numpy as np
+import torch
+
+T = TypeVar('T', bound='BaseDataElement')
+
+_PRIVATE = frozenset(('_metainfo_fields', '_data_fields'))
+# Values deepcopy would return unchanged: copying metainfo made of these is free.
+_IMMUTABLE = frozenset((int, float, str, bool, type(None), bytes, complex))
+
+
+def _private_error(name: str) -> AttributeError:
+    return AttributeError(f'{name} has been used as a private attribute, which is immutable.')
+
+
+def copy_metainfo(metainfo: dict) -> dict:
+    """Deep copy of a metainfo dict, skipping deepcopy when every value is immutable.
+
+    Equivalent to ``copy.deepcopy(metainfo)``; metainfo is usually ints, strings and
+    shape tuples, where deepcopy costs microseconds for nothing.
+    """
+    immutable = _IMMUTABLE
+    deep = False
+    for name, value in metainfo.items():
+        if type(name) is not str:
+            raise TypeError(f'metainfo keys must be str, but got {name!r}')
+        if deep:
+            continue
+        kind = type(value)
+        if kind in immutable:
+            continue
+        if kind is tuple:
+            for item in value:
+                if type(item) not in immutable:
+                    deep = True
+                    break
+            continue
+        deep = True
+    return copy.deepcopy(metainfo) if deep else dict(metainfo)
+
+
+_DESCRIPTORS: dict = {}
+
+
+def data_descriptors(cls: type) -> frozenset:
+    """Names of data descriptors (properties, ...) on ``cls``; cached per class.
+
+    Fields with these names must be set through ``setattr`` so the descriptor
+    runs; every other field can be written straight into ``__dict__``.
+    """
+    names = _DESCRIPTORS.get(cls)
+    if names is None:
+        found = set()
+        for klass in cls.__mro__:
+            for name, attr in vars(klass).items():
+                if hasattr(type(attr), '__set__') or hasattr(type(attr), '__delete__'):
+                    found.add(name)
+        names = _DESCRIPTORS[cls] = frozenset(found)
+    return names
+
+
+def _add_indent(text: str, spaces: int = 4) -> str:
+    """Indent every line but the first (blank ones too); one-line text is unchanged."""
+    if '\n' not in text:
+        return text
+    first, rest = text.split('\n', 1)
+    pad = ' ' * spaces
+    return first + '\n' + '\n'.join(pad + line for line in rest.split('\n'))
+
+
+def _dump(value: Any) -> str:
+    if isinstance(value, dict):
+        return ''.join(f'\n{k}: {_add_indent(_dump(v))}' for k, v in value.items())
+    return repr(value)
+
+
+def clone_value(value: Any) -> Any:
+    """Independent copy of one data value (tensors via ``clone`` so non-leaf ones work)."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, BaseDataElement):
+        return value.clone()
+    return copy.deepcopy(value)
+
+
+class BaseDataElement:
+    """Container of *metainfo* (sample meta such as ``img_shape``) and *data* fields.
+
+    ``elem.x = v`` always sets a data field; metainfo changes only through
+    :meth:`set_metainfo`. A name is never both. Subclasses may declare typed fields
+    with properties whose setters call ``set_field(value, '_name', dtype=...)``.
+    """
+
+    def __init__(self, *, metainfo: Optional[dict] = None, **kwargs: Any) -> None:
+        state = self.__dict__
+        state['_metainfo_fields'] = {}
+        state['_data_fields'] = {}
+        if 'meta_info' in kwargs and metainfo is None:
+            warnings.warn(
+                '`meta_info` is a deprecated alias of `metainfo`; pass `metainfo=` instead',
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            metainfo = kwargs.pop('meta_info')
+        if metainfo is not None:
+            self.set_metainfo(metainfo)
+        if kwargs:
+            self.set_data(kwargs)
+
+    # ------------------------------------------------------------------ setters
+    def set_metainfo(self, metainfo: dict) -> None:
+        """Merge ``metainfo`` (deep-copied) into the metainfo fields."""
+        assert type(metainfo) is dict or isinstance(metainfo, dict), (
+            f'metainfo should be a ``dict`` but got {type(metainfo)}'
+        )
+        copied = copy_metainfo(metainfo)
+        state = self.__dict__
+        data_fields = state['_data_fields']
+        if (
+            data_fields.keys().isdisjoint(copied)
+            and _PRIVATE.isdisjoint(copied)
+            and (_DESCRIPTORS.get(type(self)) or data_descriptors(type(self))).isdisjoint(copied)
+        ):
+            # common case, checked in C: plain names with no conflict
+            state.update(copied)
+            state['_metainfo_fields'].update(dict.fromkeys(copied))
+            return
+        for name, value in copied.items():
+            self.set_field(value, name, field_type='metainfo')
+
+    def set_data(self, data: dict) -> None:
+        """Set each item as a data field through ``setattr`` (so subclass checks apply)."""
+        assert isinstance(data, dict), f'data should be a `dict` but got {type(data)}'
+        cls = type(self)
+        if cls.__setattr__ is not BaseDataElement.__setattr__:
+            for name, value in data.items():
+                setattr(self, name, value)
+            return
+        # Same effect as setattr per item, minus the call overhead: plain names go
+        # straight to __dict__; anything unusual takes the full setattr path.
+        state = self.__dict__
+        meta_fields = state['_metainfo_fields']
+        fields = state['_data_fields']
+        special = data_descriptors(cls)
+        for name, value in data.items():
+            if type(name) is str and name not in special and name not in meta_fields \
+                    and name not in _PRIVATE:
+                state[name] = value
+                fields[name] = None
+            else:
+                setattr(self, name, value)
+
+    def set_field(
+        self,
+        value: Any,
+        name: str,
+        dtype: Optional[Union[Type, Tuple[Type, ...]]] = None,
+        field_type: str = 'data',
+    ) -> None:
+        """Low-level setter: type-check ``value``, store it and register ``name``."""
+        assert field_type in ('metainfo', 'data'), (
+            f"field_type should be 'metainfo' or 'data' but got {field_type!r}"
+        )
+        if dtype is not None:
+            assert isinstance(value, dtype), f'{value} should be a {dtype} but got {type(value)}'
+        if name in _PRIVATE:
+            raise _private_error(name)
+        if field_type == 'metainfo':
+            if name in self._data_fields:
+                raise AttributeError(
+                    f'Cannot set {name} to be a field of metainfo because {name} is '
+                    'already a data field'
+                )
+            object.__setattr__(self, name, value)
+            self._metainfo_fields[name] = None
+        else:
+            if name in self._metainfo_fields:
+                raise AttributeError(
+                    f'Cannot set {name} to be a field of data because {name} is '
+                    'already a metainfo field'
+                )
+            # Store first, register after: a failing property setter leaves no key.
+            object.__setattr__(self, name, value)
+            self._data_fields[name] = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _PRIVATE:
+            if name in self.__dict__:
+                raise _private_error(name)
+            object.__setattr__(self, name, value)
+            return
+        if name in self._metainfo_fields:
+            raise AttributeError(
+                f'Cannot set {name} to be a field of data because {name} is '
+                'already a metainfo field'
+            )
+        object.__setattr__(self, name, value)
+        self._data_fields[name] = None
+
+    def __delattr__(self, name: str) -> None:
+        if name in _PRIVATE:
+            raise _private_error(name)
+        object.__delattr__(self, name)
+        self._metainfo_fields.pop(name, None)
+        self._data_fields.pop(name, None)
+
+    __delitem__ = __delattr__
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        # Defining __delitem__ fills the mapping slot, so say what plain Python would.
+        raise TypeError(
+            f"'{type(self).__name__}' object does not support item assignment; "
+            f'use `elem.{key} = value`'
+        )
+
+    def update(self, instance: BaseDataElement) -> None:
+        """Merge another element's metainfo and data into this one."""
+        assert isinstance(instance, BaseDataElement), (
+            f'instance should be a `BaseDataElement` but got {type(instance)}'
+        )
+        self.set_metainfo(dict(instance.metainfo_items()))
+        self.set_data(dict(instance.items()))
+
+    # ------------------------------------------------------------------- views
+    def keys(self) -> list:
+        """Data field names, in insertion order, without property backing names."""
+        fields = self._data_fields
+        names = list(fields)
+        for name in names:
+            if name[0] == '_':
+                break
+        else:
+            return names
+        cls = type(self)
+        return [
+            name
+            for name in names
+            if not (
+                name[0] == '_'
+                and name[1:] in fields
+                and isinstance(getattr(cls, name[1:], None), property)
+            )
+        ]
+
+    def values(self) -> list:
+        return [getattr(self, k) for k in self.keys()]
+
+    def items(self) -> Iterator[Tuple[str, Any]]:
+        for k in self.keys():
+            yield k, getattr(self, k)
+
+    def metainfo_keys(self) -> list:
+        return list(self._metainfo_fields)
+
+    def metainfo_values(self) -> list:
+        return [getattr(self, k) for k in self._metainfo_fields]
+
+    def metainfo_items(self) -> Iterator[Tuple[str, Any]]:
+        for k in self.metainfo_keys():
+            yield k, getattr(self, k)
+
+    @property
+    def metainfo(self) -> dict:
+        """A fresh dict of the metainfo fields (mutating it leaves the element alone)."""
+        return dict(self.metainfo_items())
+
+    def all_keys(self) -> list:
+        return self.metainfo_keys() + self.keys()
+
+    def all_values(self) -> list:
+        return self.metainfo_values() + self.values()
+
+    def all_items(self) -> Iterator[Tuple[str, Any]]:
+        yield from self.metainfo_items()
+        yield from self.items()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+    def pop(self, *args: Any) -> Any:
+        """``dict.pop`` over metainfo and data: ``pop(key)`` or ``pop(key, default)``."""
+        assert 1 <= len(args) <= 2, f'``pop`` takes 1 or 2 arguments but got {len(args)}'
+        name = args[0]
+        if name in self._metainfo_fields or name in self._data_fields:
+            value = getattr(self, name)
+            delattr(self, name)
+            return value
+        if len(args) == 2:
+            return args[1]
+        raise KeyError(f'{name} is not contained in metainfo or data')
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data_fields or key in self._metainfo_fields
+
+    # ----------------------------------------------------------------- copies
+    def new(self: T, *, metainfo: Optional[dict] = None, **kwargs: Any) -> T:
+        """Same-type element; ``metainfo``/``kwargs`` replace the current ones if given."""
+        new_data = self.__class__()
+        if metainfo is not None:
+            new_data.set_metainfo(metainfo)
+        else:
+            new_data.set_metainfo(dict(self.metainfo_items()))
+        if kwargs:
+            new_data.set_data(kwargs)
+        else:
+            new_data.set_data(dict(self.items()))
+        return new_data
+
+    def clone(self: T) -> T:
+        """Copy with its own metainfo, data values and key registries."""
+        clone_data = self.__class__()
+        clone_data.set_metainfo(dict(self.metainfo_items()))
+        clone_data.set_data({k: clone_value(v) for k, v in self.items()})
+        return clone_data
+
+    # ------------------------------------------------------- tensor-like ops
+    def _convert(self: T, should_convert: Any, convert: Any) -> T:
+        new_data = self.new()
+        for k, v in self.items():
+            if should_convert(v):
+                new_data.set_data({k: convert(v)})
+        return new_data
+
+    def to(self: T, *args: Any, **kwargs: Any) -> T:
+        """Apply ``.to(*args, **kwargs)`` to every data value that has one."""
+        return self._convert(lambda v: hasattr(v, 'to'), lambda v: v.to(*args, **kwargs))
+
+    def cpu(self: T) -> T:
+        return self._convert(_is_tensor_like, lambda v: v.cpu())
+
+    def cuda(self: T) -> T:
+        return self._convert(_is_tensor_like, lambda v: v.cuda())
+
+    def npu(self: T) -> T:
+        return self._convert(_is_tensor_like, lambda v: v.npu())
+
+    def detach(self: T) -> T:
+        return self._convert(_is_tensor_like, lambda v: v.detach())
+
+    def numpy(self: T) -> T:
+        """Tensors become ndarrays (detached, on CPU); nested elements recurse."""
+        return self._convert(
+            _is_tensor_like,
+            lambda v: v.numpy() if isinstance(v, BaseDataElement) else v.detach().cpu().numpy(),
+        )
+
+    def to_tensor(self: T) -> T:
+        """ndarrays become tensors (sharing memory); nested elements recurse."""
+        return self._convert(
+            lambda v: isinstance(v, (np.ndarray, BaseDataElement)),
+            lambda v: v.to_tensor() if isinstance(v, BaseDataElement) else torch.from_numpy(v),
+        )
+
+    def to_dict(self) -> dict:
+        """Metainfo and data flattened into one dict; nested elements become dicts."""
+        return {
+            k: v.to_dict() if isinstance(v, BaseDataElement) else v for k, v in self.all_items()
+        }
+
+    # ------------------------------------------------------------------- repr
+    def __repr__(self) -> str:
+        body = (
+            '\n\n    META INFORMATION'
+            + _add_indent(_dump(self.metainfo))
+            + '\n\n    DATA FIELDS'
+            + _add_indent(_dump(dict(self.items())))
+        )
+        return f'<{self.__class__.__name__}({body}\n) at {hex(id(self))}>'
+
+    __str__ = __repr__
+
+
+def _is_tensor_like(value: Any) -> bool:
+    return isinstance(value, (torch.Tensor, BaseDataElement))

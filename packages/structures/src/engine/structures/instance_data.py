@@ -1,0 +1,289 @@
+"""InstanceData: per-instance annotations or predictions that all share one length.
+
+Indexing and ``cat`` are hot in detection pipelines, so results are assembled
+directly (one metainfo copy, one registry copy, values written straight into the
+instance ``__dict__``) instead of re-running the per-field checks, which hold by
+construction. Fields backed by properties still go through ``setattr``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Union
+
+import numpy as np
+import torch
+
+from .base_data_element import (
+    _DESCRIPTORS,
+    _PRIVATE,
+    BaseDataElement,
+    _private_error,
+    copy_metainfo,
+    data_descriptors,
+)
+
+IndexType = Union[str, slice, int, list, np.ndarray, torch.Tensor]
+
+_SEQUENCES = (str, list, tuple)
+_Tensor = torch.Tensor
+
+
+def _length(value: Any) -> int:
+    """``len(value)``; reads a plain tensor's shape directly (``Tensor.__len__`` is slow)."""
+    if type(value) is _Tensor:
+        shape = value.shape
+        if shape:
+            return shape[0]
+    return len(value)
+
+
+def _length_error(value_len: int, self_len: int) -> AssertionError:
+    return AssertionError(
+        f'the length of values {value_len} is not consistent with the length of this '
+        f':obj:`InstanceData` {self_len} '
+    )
+
+
+def _empty_like(source: InstanceData) -> InstanceData:
+    """Same-class instance carrying a copy of ``source``'s metainfo and no data."""
+    cls = source.__class__
+    if cls.__init__ is not BaseDataElement.__init__:
+        return cls(metainfo=source.metainfo)
+    result = cls.__new__(cls)
+    state = result.__dict__
+    src_state = source.__dict__
+    meta_fields = src_state['_metainfo_fields']
+    state['_metainfo_fields'] = dict(meta_fields)
+    state['_data_fields'] = {}
+    if meta_fields:
+        state.update(copy_metainfo({k: src_state[k] for k in meta_fields}))
+    return result
+
+
+def _fill(result: InstanceData, source: InstanceData, values: dict) -> InstanceData:
+    """Store ``values`` (key -> value) as data of ``result``.
+
+    Plain fields (stored in ``source.__dict__``) are written directly; a key that is
+    not in ``__dict__`` is backed by a property, so its setter runs via ``setattr``.
+    """
+    src_state = source.__dict__
+    state = result.__dict__
+    fields = state['_data_fields']
+    for k, v in values.items():
+        if k in src_state:
+            state[k] = v
+            fields[k] = None
+        else:
+            setattr(result, k, v)
+    return result
+
+
+def _pick_sequence(value: Any, indexes: list) -> Any:
+    """Select ``indexes`` from a str/list/tuple/custom value, keeping its type."""
+    if isinstance(value, list):
+        return [value[i] for i in indexes]
+    if isinstance(value, tuple):
+        return tuple(value[i] for i in indexes)
+    if isinstance(value, str):
+        return ''.join([value[i] for i in indexes])
+    # custom structure: 1-length pieces (keep-dim slices) joined by its own ``cat``
+    if not indexes:
+        return value.cat([value[slice(None, 0)]])
+    n = len(value)
+    return value.cat([value[slice(i, None, n)] for i in indexes])
+
+
+class InstanceData(BaseDataElement):
+    """Data fields are Sized values of equal length: one entry per instance.
+
+    Values may be tensors, ndarrays, lists, tuples, strings or any object with
+    ``__len__``, ``__getitem__`` (keep-dim int access) and a static ``cat``.
+    Supports ``inst['key']``, indexing by int/slice/bool or long tensor/list/ndarray,
+    ``len`` and :meth:`cat`.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _PRIVATE:
+            if name in self.__dict__:
+                raise _private_error(name)
+            object.__setattr__(self, name, value)
+            return
+        if not hasattr(value, '__len__'):
+            raise AssertionError('value must contain `_len__` attribute')
+        for first in self._data_fields:
+            n = _length(getattr(self, first))
+            if n:
+                value_len = _length(value)
+                if value_len != n:
+                    raise _length_error(value_len, n)
+            break
+        if name in self._metainfo_fields:
+            raise AttributeError(
+                f'Cannot set {name} to be a field of data because {name} is '
+                'already a metainfo field'
+            )
+        object.__setattr__(self, name, value)
+        self._data_fields[name] = None
+
+    def set_data(self, data: dict) -> None:
+        """Set each item as a data field, checking lengths (fast path for plain names)."""
+        cls = type(self)
+        if cls.__setattr__ is not InstanceData.__setattr__ or not isinstance(data, dict):
+            super().set_data(data)
+            return
+        state = self.__dict__
+        fields = state['_data_fields']
+        if not (
+            state['_metainfo_fields'].keys().isdisjoint(data)
+            and _PRIVATE.isdisjoint(data)
+            and (_DESCRIPTORS.get(cls) or data_descriptors(cls)).isdisjoint(data)
+        ):
+            for name, value in data.items():
+                setattr(self, name, value)  # full checks, descriptors and their errors
+            return
+        # common case: plain names; check every length, then store all at once
+        n = len(self) if fields else 0
+        first = next(iter(fields), None)
+        try:
+            for name, value in data.items():
+                if type(value) is _Tensor:
+                    shape = value.shape
+                    value_len = shape[0] if shape else len(value)
+                else:
+                    value_len = len(value)
+                if type(name) is not str:
+                    raise TypeError(name)
+                if n:
+                    if value_len != n:
+                        raise _length_error(value_len, n)
+                elif first is None or first == name:
+                    first = name  # this field decides len(self) from now on
+                    n = value_len
+        except TypeError:
+            # no __len__, 0-d tensor or a bad name: setattr raises the precise error
+            for name, value in data.items():
+                setattr(self, name, value)
+            return
+        state.update(data)
+        fields.update(dict.fromkeys(data))
+
+    __setitem__ = __setattr__
+
+    def __len__(self) -> int:
+        for name in self._data_fields:
+            return _length(getattr(self, name))
+        return 0
+
+    def __getitem__(self, item: IndexType) -> Any:
+        if isinstance(item, str):
+            return getattr(self, item)
+        if isinstance(item, list):
+            item = np.array(item)
+        if isinstance(item, np.ndarray):
+            if item.dtype == np.int32:
+                item = item.astype(np.int64)
+            item = torch.from_numpy(item)
+        elif isinstance(item, np.integer):
+            item = int(item)
+
+        if isinstance(item, int):
+            n = len(self)
+            if item >= n or item < -n:
+                raise IndexError(f'Index {item} out of range!')
+            return self._select_slice(slice(item, None, n))
+        if isinstance(item, slice):
+            return self._select_slice(item)
+        assert isinstance(item, torch.Tensor) and item.dtype in (torch.int64, torch.bool), (
+            'InstanceData index must be a str, int, slice, list, np.ndarray, LongTensor or '
+            f'BoolTensor, but got {type(item)}'
+            + (f' of dtype {item.dtype}' if isinstance(item, torch.Tensor) else '')
+        )
+        assert item.dim() == 1, 'Only support to get the values along the first dimension.'
+        if item.dtype == torch.bool:
+            n = len(self)
+            assert len(item) == n, (
+                f'The shape of the input(BoolTensor) {len(item)} does not match the shape '
+                f'of the indexed tensor in results_field {n} at first dimension.'
+            )
+            # one nonzero for all fields instead of one per field
+            return self._select_indexes(item.nonzero().view(-1), non_negative=True)
+        return self._select_indexes(item, non_negative=False)
+
+    def _select_slice(self, item: slice) -> InstanceData:
+        result = _empty_like(self)
+        return _fill(result, self, {k: v[item] for k, v in self.items()})
+
+    def _select_indexes(self, index: torch.Tensor, non_negative: bool) -> InstanceData:
+        """Select instances by a 1-D LongTensor of positions.
+
+        ``index_select`` is faster than advanced indexing but rejects negative
+        positions, so it is used only for positions that came from a mask.
+        """
+        result = _empty_like(self)
+        selected = {}
+        index_np = index_list = None
+        for k, v in self.items():
+            if isinstance(v, torch.Tensor):
+                if non_negative and v.device == index.device:
+                    selected[k] = v.index_select(0, index)
+                else:
+                    selected[k] = v[index]
+            elif isinstance(v, np.ndarray):
+                if index_np is None:
+                    index_np = index.cpu().numpy()
+                selected[k] = v[index_np]
+            elif isinstance(v, _SEQUENCES) or (hasattr(v, '__getitem__') and hasattr(v, 'cat')):
+                if index_list is None:
+                    index_list = index.tolist()
+                selected[k] = _pick_sequence(v, index_list)
+            else:
+                raise ValueError(
+                    f'The type of `{k}` is `{type(v)}`, which has no attribute of `cat`, so '
+                    'it does not support slice with `bool` '
+                )
+        return _fill(result, self, selected)
+
+    @staticmethod
+    def cat(instances_list: List[InstanceData]) -> InstanceData:
+        """Concatenate instances along the instance dimension (metainfo of the first)."""
+        assert len(instances_list) > 0, '`instances_list` must not be empty'
+        first = instances_list[0]
+        assert isinstance(first, InstanceData), (
+            f'every element of `instances_list` must be an InstanceData, got {type(first)}'
+        )
+        if len(instances_list) == 1:
+            return first
+        meta_keys = first._metainfo_fields.keys()
+        data_keys = first._data_fields.keys()
+        for other in instances_list:
+            assert isinstance(other, InstanceData), (
+                f'every element of `instances_list` must be an InstanceData, got {type(other)}'
+            )
+            assert (
+                other._metainfo_fields.keys() == meta_keys
+                and other._data_fields.keys() == data_keys
+            ), (
+                'There are different keys in `instances_list`, which may cause the cat '
+                'operation to fail. Please make sure all elements in `instances_list` have '
+                'the exact same key.'
+            )
+        result = _empty_like(first)
+        joined = {}
+        for k, v0 in first.items():
+            values = [getattr(r, k) for r in instances_list]
+            if isinstance(v0, torch.Tensor):
+                joined[k] = torch.cat(values)
+            elif isinstance(v0, np.ndarray):
+                joined[k] = np.concatenate(values, axis=0)
+            elif isinstance(v0, _SEQUENCES):
+                out = values[0]
+                for v in values[1:]:
+                    out = out + v
+                joined[k] = out
+            elif hasattr(v0, 'cat'):
+                joined[k] = v0.cat(values)
+            else:
+                raise ValueError(
+                    f'The type of `{k}` is `{type(v0)}` which has no attribute of `cat`'
+                )
+        return _fill(result, first, joined)
