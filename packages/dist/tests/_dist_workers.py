@@ -11,10 +11,9 @@ import sys
 import time
 import traceback
 
+import engine.dist as dist
 import torch
 import torch.distributed as torch_dist
-
-import engine.dist as dist
 
 
 def _init(timeout: float = 60) -> tuple:
@@ -188,6 +187,13 @@ def scenario_collectives() -> None:
 
     assert record(21) == (42 if rank == 0 else None)
     assert calls == ([21] if rank == 0 else [])
+
+    # TimeCounter times on rank 0 only, but the function runs everywhere
+    from engine.utils.dl_utils import TimeCounter
+    counter = TimeCounter(tag='dist_fn', logger='silent')
+    timed = counter(lambda x: x + rank)
+    assert [timed(1), timed(1)] == [1 + rank] * 2
+    assert counter._count == (2 if rank == 0 else 0)
 
     # tensors keep their device (cpu on gloo)
     assert dist.all_gather(torch.ones(1))[0].device == torch.device('cpu')

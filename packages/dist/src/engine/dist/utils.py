@@ -172,8 +172,6 @@ def init_dist(launcher: str, backend: Optional[str] = 'nccl', **kwargs: Any) -> 
         raise ValueError(f'Invalid launcher type: {launcher}')
     if 'timeout' in kwargs and kwargs['timeout'] is not None:
         kwargs['timeout'] = _as_timeout(kwargs['timeout'])
-    if mp.get_start_method(allow_none=True) is None:
-        mp.set_start_method('spawn')
     backend = _choose_backend(backend)
     if launcher == 'pytorch':
         _init_dist_pytorch(backend, **kwargs)
@@ -181,6 +179,13 @@ def init_dist(launcher: str, backend: Optional[str] = 'nccl', **kwargs: Any) -> 
         _init_dist_mpi(backend, **kwargs)
     else:
         _init_dist_slurm(backend, **kwargs)
+
+
+def _init_process_group(backend: str, **kwargs: Any) -> None:
+    # CUDA state does not survive fork, so default workers to spawn (unless chosen already)
+    if mp.get_start_method(allow_none=True) is None:
+        mp.set_start_method('spawn')
+    torch_dist.init_process_group(backend=backend, **kwargs)
 
 
 def _set_cuda_device(index: int) -> None:
@@ -206,7 +211,7 @@ def _init_dist_pytorch(backend: str, **kwargs: Any) -> None:
     rank = _env_int('RANK')
     local_rank = int(os.environ.get('LOCAL_RANK', rank))
     _set_cuda_device(local_rank)
-    torch_dist.init_process_group(backend=backend, **kwargs)
+    _init_process_group(backend, **kwargs)
 
 
 def _init_dist_mpi(backend: str, **kwargs: Any) -> None:
@@ -224,7 +229,7 @@ def _init_dist_mpi(backend: str, **kwargs: Any) -> None:
                        'launcher needs it to find rank 0')
     os.environ['WORLD_SIZE'] = str(_env_int('OMPI_COMM_WORLD_SIZE'))
     os.environ['RANK'] = str(_env_int('OMPI_COMM_WORLD_RANK'))
-    torch_dist.init_process_group(backend=backend, **kwargs)
+    _init_process_group(backend, **kwargs)
 
 
 def _expand_first_host(nodelist: str) -> str:
@@ -285,7 +290,7 @@ def _init_dist_slurm(backend: str, port: Optional[int] = None, **kwargs: Any) ->
     os.environ['WORLD_SIZE'] = str(ntasks)
     os.environ['LOCAL_RANK'] = str(local_rank)
     os.environ['RANK'] = str(proc_id)
-    torch_dist.init_process_group(backend=backend)
+    _init_process_group(backend)
 
 
 def init_local_group(node_rank: int, num_gpus_per_node: int) -> None:
