@@ -34,7 +34,8 @@ PKG2PROJECT: dict[str, str] = {
 }
 
 ENTRY_POINT_GROUP = 'engine.scopes'
-_PKG_PATH = re.compile(r'^\w*::\w*/\w*')
+_PKG_PATH = re.compile(r'^\w+::[\w.-]*/\w*')
+_PKG_NAME = re.compile(r'^\w+::\w')
 
 
 def known_scopes() -> dict[str, str]:
@@ -58,18 +59,23 @@ def known_scopes() -> dict[str, str]:
     return table
 
 
-def split_package_path(cfg_path: str) -> tuple[str, str]:
-    """Split ``'pkg::dir/file.py'`` into ``('pkg', 'dir/file.py')``."""
-    if _PKG_PATH.match(cfg_path) is None:
-        raise ValueError(
-            f'{cfg_path!r} is not a package config path: expected the form '
-            "'<package>::<relative path>', "
-            "e.g. 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'")
+def split_package_path(cfg_path: str, require_dir: bool = True) -> tuple[str, str]:
+    """Split ``'pkg::dir/file.py'`` into ``('pkg', 'dir/file.py')``.
+
+    Without ``require_dir`` the part after ``::`` may be a bare model name
+    (``'mmdet::faster-rcnn_r50_fpn_1x_coco'``), looked up in the model index.
+    """
     parts = cfg_path.split('::')
     if len(parts) > 2:
         raise ValueError(
             f'`::` separates the package from the config path and may appear only once, '
             f'but {cfg_path!r} has {len(parts) - 1}')
+    pattern = _PKG_PATH if require_dir else _PKG_NAME
+    if pattern.match(cfg_path) is None or len(parts) != 2 or not parts[0] or not parts[1]:
+        raise ValueError(
+            f'{cfg_path!r} is not a package config path: expected the form '
+            "'<package>::<dir>/<file>', "
+            "e.g. 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'")
     return parts[0], parts[1]
 
 
@@ -93,21 +99,27 @@ def package_dir(package: str) -> str:
     return osp.dirname(spec.origin)
 
 
-def _model_index_config(mim_dir: str, name: str) -> str | None:
-    """Config path of model ``name`` from ``.mim/model-index.yml`` metafiles."""
+def _model_index_config(mim_dir: str, rel: str) -> str | None:
+    """Config path of a model from ``.mim/model-index.yml`` and its metafiles.
+
+    ``rel`` matches a model's ``Name`` or its ``Config`` path without the
+    leading ``configs/``.
+    """
     index = osp.join(mim_dir, 'model-index.yml')
     if not osp.isfile(index):
         return None
     import yaml
 
+    name = osp.splitext(osp.basename(rel))[0]
     with open(index, encoding='utf-8') as f:
         imports = (yaml.safe_load(f) or {}).get('Import', [])
     for meta_rel in imports:
         with open(osp.join(mim_dir, meta_rel), encoding='utf-8') as f:
             meta = yaml.safe_load(f) or {}
         for model in meta.get('Models', []):
-            if model.get('Name') == name:
-                return osp.join(mim_dir, model['Config'])
+            config = model.get('Config')
+            if config and (model.get('Name') == name or config.partition('/')[2] == rel):
+                return osp.join(mim_dir, config)
     return None
 
 
@@ -119,11 +131,11 @@ def external_config_path(cfg_path: str, use_model_index: bool = False) -> tuple[
     such as ``'mmdet::faster-rcnn_r50_fpn_1x_coco'`` is first looked up in
     ``.mim/model-index.yml``. A missing file raises FileNotFoundError.
     """
-    package, rel = split_package_path(cfg_path)
+    package, rel = split_package_path(cfg_path, require_dir=not use_model_index)
     mim_dir = osp.join(package_dir(package), '.mim')
     path = None
     if use_model_index:
-        path = _model_index_config(mim_dir, osp.splitext(osp.basename(rel))[0])
+        path = _model_index_config(mim_dir, rel)
     if path is None:
         path = osp.join(mim_dir, 'configs', rel)
     if not osp.isfile(path):

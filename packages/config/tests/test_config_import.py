@@ -1,0 +1,23 @@
+"""``import engine.config`` stays light: no torch, no numpy."""
+
+import subprocess
+import sys
+
+import engine.config
+
+
+def test_import_loads_neither_torch_nor_numpy():
+    code = ('import sys, engine.config; '
+            'from engine.config import Config; '
+            'Config.fromstring("a = dict(b=[1, (2, 3)])", ".py").pretty_text; '
+            'print(sorted(m for m in ("torch", "numpy") if m in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == '[]'
+
+
+def test_public_names():
+    assert engine.config.__version__ == '0.1.0'
+    assert {'Config', 'ConfigDict', 'DictAction'} <= set(engine.config.__all__)
+    for name in engine.config.__all__:
+        assert hasattr(engine.config, name)
