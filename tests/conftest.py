@@ -15,7 +15,8 @@ def build_wheel(folder: Path, out_dir: Path) -> Path:
     """Build one package's wheel with hatchling, offline (no build isolation)."""
     before = set(out_dir.glob('*.whl'))
     proc = subprocess.run(
-        [sys.executable, '-m', 'hatchling', 'build', '--target', 'wheel', '--directory', str(out_dir)],
+        [sys.executable, '-m', 'hatchling', 'build', '--target', 'wheel',
+         '--directory', str(out_dir)],
         cwd=folder, capture_output=True, text=True)
     assert proc.returncode == 0, f'building {folder} failed:\n{proc.stdout}\n{proc.stderr}'
     (wheel,) = set(out_dir.glob('*.whl')) - before

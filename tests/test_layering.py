@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load_checker():
-    spec = importlib.util.spec_from_file_location('check_layering', ROOT / 'tools/check_layering.py')
+    spec = importlib.util.spec_from_file_location('check_layering',
+                                                  ROOT / 'tools/check_layering.py')
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
@@ -98,7 +99,8 @@ def test_torch_at_module_level_in_torch_free_package(tree):
 
 def test_optional_extra_at_module_level(tree):
     _make_package(tree, 'fileio', 'engine-fileio', {
-        'engine/fileio/__init__.py': 'try:\n    import lmdb\nexcept ImportError:\n    lmdb = None\n'},
+        'engine/fileio/__init__.py':
+            'try:\n    import lmdb\nexcept ImportError:\n    lmdb = None\n'},
         deps=['engine-registry'], extras={'lmdb': ['lmdb>=1.0']})
     errors = checker.check(tree)
     assert len(errors) == 1 and 'lmdb is an optional extra of engine-fileio' in errors[0]

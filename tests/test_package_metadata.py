@@ -24,7 +24,8 @@ def _project(pyproject: Path) -> dict:
 
 
 def _version(pyproject: Path) -> str:
-    path = pyproject.parent / tomllib.loads(pyproject.read_text())['tool']['hatch']['version']['path']
+    hatch = tomllib.loads(pyproject.read_text())['tool']['hatch']
+    path = pyproject.parent / hatch['version']['path']
     match = re.search(r'^__version__ = [\'"]([^\'"]+)[\'"]', path.read_text(), re.M)
     assert match, f'{path} has no __version__'
     return match.group(1)
