@@ -1,0 +1,259 @@
+"""CheckpointHook: periodic, last and best checkpoints.
+
+Order of a periodic save: the checkpoint file is written atomically (by
+``engine.runner.save_checkpoint``), then ``work_dir/last_checkpoint`` is
+replaced atomically, then old files beyond ``max_keep_ckpts`` are removed.
+A crash at any point leaves ``last_checkpoint`` naming a complete file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import os.path as osp
+import tempfile
+import warnings
+from typing import Optional, Sequence, Union
+
+from engine.registry import HOOKS
+
+from .hook import DATA_BATCH, Hook
+
+_GREATER_KEYS = ['acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU', 'mAcc', 'aAcc']
+_LESS_KEYS = ['loss']
+_RULES = {'greater': lambda x, y: x > y, 'less': lambda x, y: x < y}
+_INITIAL = {'greater': -math.inf, 'less': math.inf}
+
+
+def _write_text_atomically(path: str, text: str) -> None:
+    folder = osp.dirname(path) or '.'
+    fd, tmp = tempfile.mkstemp(prefix='.last_checkpoint.', dir=folder)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _as_key_list(keys, default: list) -> list:
+    if keys is None:
+        return list(default)
+    if isinstance(keys, str):
+        return [keys]
+    assert isinstance(keys, Sequence) and all(isinstance(k, str) for k in keys), (
+        f'greater_keys/less_keys must be a str or a sequence of str, got {keys!r}')
+    return list(keys)
+
+
+@HOOKS.register_module()
+class CheckpointHook(Hook):
+    """Save checkpoints every ``interval`` epochs (or iterations), at the end,
+    and whenever a validation metric reaches a new best.
+
+    Args:
+        interval: save period; -1 never saves periodically.
+        by_epoch: count ``interval`` in epochs (True) or iterations.
+        save_optimizer / save_param_scheduler: include that state.
+        out_dir: where to save; default ``runner.work_dir``. A different
+            folder gets ``basename(work_dir)`` appended.
+        max_keep_ckpts: keep only the newest N periodic checkpoints (-1: all).
+        save_last: also save after the last epoch/iteration.
+        save_best: metric name(s) or ``'auto'`` (the first metric).
+        rule: ``'greater'`` / ``'less'`` (or one per metric); inferred when None.
+        greater_keys / less_keys: replace the key lists used to infer ``rule``.
+        filename_tmpl: e.g. ``'epoch_{}.pth'`` (exactly one ``{}``).
+        backend_args: engine.fileio backend arguments for ``out_dir``.
+        **kwargs: passed on to ``runner.save_checkpoint``.
+    """
+
+    priority = 'VERY_LOW'
+
+    def __init__(self, interval: int = -1, by_epoch: bool = True, save_optimizer: bool = True,
+                 save_param_scheduler: bool = True, out_dir: Optional[str] = None,
+                 max_keep_ckpts: int = -1, save_last: bool = True,
+                 save_best: Union[str, list, None] = None, rule: Union[str, list, None] = None,
+                 greater_keys: Optional[Sequence[str]] = None,
+                 less_keys: Optional[Sequence[str]] = None,
+                 file_client_args: Optional[dict] = None, filename_tmpl: Optional[str] = None,
+                 backend_args: Optional[dict] = None, **kwargs) -> None:
+        self.interval = interval
+        self.by_epoch = by_epoch
+        self.save_optimizer = save_optimizer
+        self.save_param_scheduler = save_param_scheduler
+        self.out_dir = out_dir
+        self.max_keep_ckpts = max_keep_ckpts
+        self.save_last = save_last
+        self.args = kwargs
+        if file_client_args is not None:
+            warnings.warn('"file_client_args" will be deprecated in future. Please use '
+                          '"backend_args" instead', DeprecationWarning, stacklevel=2)
+            if backend_args is not None:
+                raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
+                                 'same time.')
+        self.backend_args = backend_args if backend_args is not None else file_client_args
+
+        if filename_tmpl is None:
+            filename_tmpl = 'epoch_{}.pth' if by_epoch else 'iter_{}.pth'
+        if filename_tmpl.count('{}') != 1:
+            raise ValueError(f'filename_tmpl must contain exactly one "{{}}", got '
+                             f'{filename_tmpl!r}')
+        self.filename_tmpl = filename_tmpl
+
+        assert save_best is None or isinstance(save_best, (str, list)), (
+            f'save_best should be a str, a list of str or None, got {type(save_best)}')
+        if isinstance(save_best, list):
+            if 'auto' in save_best:
+                assert len(save_best) == 1, (
+                    'Only support one "auto" in "save_best" list, got {save_best}')
+            assert len(save_best) == len(set(save_best)), (
+                f'Find duplicate element in "save_best": {save_best}')
+        elif save_best is not None:
+            save_best = [save_best]
+        self.save_best = save_best
+
+        if isinstance(rule, list):
+            assert len(rule) in (1, len(save_best or [])), (
+                'Number of "rule" must be 1 or the same as number of "save_best", but got '
+                f'{len(rule)} rules for {save_best}')
+        else:
+            rule = [rule]
+        for r in rule:
+            if r is not None and r not in _RULES:
+                raise KeyError(f'rule must be greater, less or None, but got {r!r}.')
+        self.rules = rule
+        self.greater_keys = _as_key_list(greater_keys, _GREATER_KEYS)
+        self.less_keys = _as_key_list(less_keys, _LESS_KEYS)
+        self.key_indicators: list = list(save_best or [])
+        self.best_ckpt_path_dict: dict = {}
+        self.best_ckpt_path: Optional[str] = None
+        self.last_ckpt: Optional[str] = None
+        if save_best is not None and save_best != ['auto']:
+            self._init_rules(self.rules, self.key_indicators)
+
+    # ------------------------------------------------------------- set-up
+    def _infer_rule(self, key: str) -> str:
+        lowered = key.lower()
+        if key in self.greater_keys or lowered in (k.lower() for k in self.greater_keys):
+            return 'greater'
+        if key in self.less_keys or lowered in (k.lower() for k in self.less_keys):
+            return 'less'
+        if any(k.lower() in lowered for k in self.greater_keys):
+            return 'greater'
+        if any(k.lower() in lowered for k in self.less_keys):
+            return 'less'
+        raise ValueError(f'Cannot infer the rule for key {key}, thus a specific rule must be '
+                         'specified.')
+
+    def _init_rules(self, rules: list, key_indicators: list) -> None:
+        if len(rules) == 1:
+            rules = rules * len(key_indicators)
+        self.rules = [rule if rule is not None else self._infer_rule(key)
+                      for rule, key in zip(rules, key_indicators)]
+        self.is_better_than = {key: _RULES[rule] for key, rule in zip(key_indicators,
+                                                                       self.rules)}
+
+    def before_train(self, runner) -> None:
+        from engine.fileio import get_file_backend
+        if self.out_dir is None:
+            self.out_dir = runner.work_dir
+        elif osp.abspath(self.out_dir) != runner.work_dir:
+            self.out_dir = osp.join(self.out_dir, osp.basename(runner.work_dir.rstrip('/')))
+        self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
+        runner.logger.info(f'Checkpoints will be saved to {self.out_dir}.')
+        hub = runner.message_hub
+        if self.save_best is not None:
+            if len(self.key_indicators) == 1:
+                self.best_ckpt_path = hub.get_info('best_ckpt')
+            else:
+                for key in self.key_indicators:
+                    self.best_ckpt_path_dict[key] = hub.get_info(f'best_ckpt_{key}')
+
+    # ---------------------------------------------------------- periodic
+    def after_train_epoch(self, runner) -> None:
+        if not self.by_epoch:
+            return
+        if self.every_n_epochs(runner, self.interval) or (
+                self.save_last and self.is_last_train_epoch(runner)):
+            runner.logger.info(f'Saving checkpoint at {runner.epoch + 1} epochs')
+            self._save_checkpoint(runner, runner.epoch + 1)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        if self.by_epoch:
+            return
+        if self.every_n_train_iters(runner, self.interval) or (
+                self.save_last and self.is_last_train_iter(runner)):
+            runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations')
+            self._save_checkpoint(runner, runner.iter + 1)
+
+    def _save_checkpoint(self, runner, step: int) -> None:
+        filename = self.filename_tmpl.format(step)
+        runner.save_checkpoint(self.out_dir, filename, save_optimizer=self.save_optimizer,
+                               save_param_scheduler=self.save_param_scheduler,
+                               by_epoch=self.by_epoch, backend_args=self.backend_args,
+                               **self.args)
+        if runner.rank != 0:
+            return
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        _write_text_atomically(osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
+        if self.max_keep_ckpts > 0:
+            self._remove_old_checkpoints(step)
+
+    def _remove_old_checkpoints(self, step: int) -> None:
+        interval = max(self.interval, 1)
+        old = step - self.max_keep_ckpts * interval
+        while old > 0:
+            path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(old))
+            if not self.file_backend.isfile(path):
+                break
+            self.file_backend.remove(path)
+            old -= interval
+
+    # -------------------------------------------------------------- best
+    def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        if self.save_best is None:
+            return
+        if not metrics:
+            runner.logger.warning('Since `metrics` is an empty dict, the behavior to save '
+                                  'the best checkpoint will be skipped in this evaluation.')
+            return
+        if self.key_indicators == ['auto']:
+            self.key_indicators = [next(iter(metrics))]
+            self._init_rules(self.rules, self.key_indicators)
+        hub = runner.message_hub
+        by_epoch_name = self.by_epoch
+        step = runner.epoch if by_epoch_name else runner.iter
+        single = len(self.key_indicators) == 1
+        for key in self.key_indicators:
+            if key not in metrics:
+                raise KeyError(f'save_best={key!r} is not among the validation metrics '
+                               f'{sorted(metrics)}')
+            score_key = 'best_score' if single else f'best_score_{key}'
+            ckpt_key = 'best_ckpt' if single else f'best_ckpt_{key}'
+            rule = self.rules[self.key_indicators.index(key)]
+            best = hub.get_info(score_key, _INITIAL[rule])
+            score = metrics[key]
+            if not self.is_better_than[key](score, best):
+                continue
+            hub.update_info(score_key, score)
+            previous = self.best_ckpt_path if single else self.best_ckpt_path_dict.get(key)
+            if runner.rank == 0 and previous and self.file_backend.isfile(previous):
+                self.file_backend.remove(previous)
+                runner.logger.info(f'The previous best checkpoint {previous} is removed')
+            name = f"best_{key.replace('/', '_')}_{self.filename_tmpl.format(step)}"
+            path = self.file_backend.join_path(self.out_dir, name)
+            if single:
+                self.best_ckpt_path = path
+            else:
+                self.best_ckpt_path_dict[key] = path
+            hub.update_info(ckpt_key, path)
+            runner.save_checkpoint(self.out_dir, name, save_optimizer=False,
+                                   save_param_scheduler=False, by_epoch=False,
+                                   backend_args=self.backend_args)
+            unit = 'epoch' if by_epoch_name else 'iter'
+            runner.logger.info(f'The best checkpoint with {score:0.4f} {key} at {step} {unit} '
+                               f'is saved to {name}.')

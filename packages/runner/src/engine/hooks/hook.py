@@ -1,0 +1,173 @@
+"""Hook: the base class of everything that reacts to the runner's progress.
+
+Every hook point is a no-op here. Subclasses override the points they need;
+the Runner only dispatches to overridden points (see ``Runner.call_hook``),
+so an unused point costs nothing per iteration. Hooks get the runner as an
+argument at each call and should not keep a reference to it.
+
+Points that behave alike in train/val/test (``before_*_epoch``,
+``after_*_iter``, ...) forward to ``_before_epoch`` / ``_after_iter`` etc.
+with a ``mode`` argument; overriding those covers all three phases.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+DATA_BATCH = Optional[Union[dict, tuple, list]]
+
+HOOK_POINTS = (
+    'before_run', 'after_run',
+    'before_train', 'after_train',
+    'before_train_epoch', 'after_train_epoch',
+    'before_train_iter', 'after_train_iter',
+    'before_val', 'after_val',
+    'before_val_epoch', 'after_val_epoch',
+    'before_val_iter', 'after_val_iter',
+    'before_test', 'after_test',
+    'before_test_epoch', 'after_test_epoch',
+    'before_test_iter', 'after_test_iter',
+    'before_save_checkpoint', 'after_load_checkpoint',
+)
+
+# point -> the mode-generic method its base implementation forwards to
+_GENERIC = {}
+for _mode in ('train', 'val', 'test'):
+    _GENERIC[f'before_{_mode}_epoch'] = '_before_epoch'
+    _GENERIC[f'after_{_mode}_epoch'] = '_after_epoch'
+    _GENERIC[f'before_{_mode}_iter'] = '_before_iter'
+    _GENERIC[f'after_{_mode}_iter'] = '_after_iter'
+
+
+class Hook:
+    """Base class of hooks; see the module docstring."""
+
+    priority = 'NORMAL'
+    stages = HOOK_POINTS
+
+    def before_run(self, runner) -> None:
+        """Before the runner starts train, val or test."""
+
+    def after_run(self, runner) -> None:
+        """After the run ends, also when it failed."""
+
+    def before_train(self, runner) -> None:
+        """Before the train loop starts."""
+
+    def after_train(self, runner) -> None:
+        """After the train loop ends."""
+
+    def before_val(self, runner) -> None:
+        """Before a validation run."""
+
+    def after_val(self, runner) -> None:
+        """After a validation run."""
+
+    def before_test(self, runner) -> None:
+        """Before a test run."""
+
+    def after_test(self, runner) -> None:
+        """After a test run."""
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Before ``checkpoint`` is written; may add or change entries."""
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """After ``checkpoint`` is read, before the model takes its weights."""
+
+    def before_train_epoch(self, runner) -> None:
+        self._before_epoch(runner, mode='train')
+
+    def before_val_epoch(self, runner) -> None:
+        self._before_epoch(runner, mode='val')
+
+    def before_test_epoch(self, runner) -> None:
+        self._before_epoch(runner, mode='test')
+
+    def after_train_epoch(self, runner) -> None:
+        self._after_epoch(runner, mode='train')
+
+    def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        self._after_epoch(runner, mode='val')
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        self._after_epoch(runner, mode='test')
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
+        self._before_iter(runner, batch_idx=batch_idx, data_batch=data_batch, mode='train')
+
+    def before_val_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
+        self._before_iter(runner, batch_idx=batch_idx, data_batch=data_batch, mode='val')
+
+    def before_test_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
+        self._before_iter(runner, batch_idx=batch_idx, data_batch=data_batch, mode='test')
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        self._after_iter(runner, batch_idx=batch_idx, data_batch=data_batch,
+                         outputs=outputs, mode='train')
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                       outputs: Optional[Sequence] = None) -> None:
+        self._after_iter(runner, batch_idx=batch_idx, data_batch=data_batch,
+                         outputs=outputs, mode='val')
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        self._after_iter(runner, batch_idx=batch_idx, data_batch=data_batch,
+                         outputs=outputs, mode='test')
+
+    def _before_epoch(self, runner, mode: str = 'train') -> None:
+        """Before an epoch of any phase."""
+
+    def _after_epoch(self, runner, mode: str = 'train') -> None:
+        """After an epoch of any phase."""
+
+    def _before_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                     mode: str = 'train') -> None:
+        """Before an iteration of any phase."""
+
+    def _after_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                    outputs: Optional[Union[Sequence, dict]] = None, mode: str = 'train') -> None:
+        """After an iteration of any phase."""
+
+    # ---------------------------------------------------------------- helpers
+    def every_n_epochs(self, runner, n: int) -> bool:
+        return (runner.epoch + 1) % n == 0 if n > 0 else False
+
+    def every_n_inner_iters(self, batch_idx: int, n: int) -> bool:
+        return (batch_idx + 1) % n == 0 if n > 0 else False
+
+    def every_n_train_iters(self, runner, n: int) -> bool:
+        return (runner.iter + 1) % n == 0 if n > 0 else False
+
+    def end_of_epoch(self, dataloader, batch_idx: int) -> bool:
+        return batch_idx + 1 == len(dataloader)
+
+    def is_last_train_epoch(self, runner) -> bool:
+        return runner.epoch + 1 == runner.max_epochs
+
+    def is_last_train_iter(self, runner) -> bool:
+        return runner.iter + 1 == runner.max_iters
+
+    # ------------------------------------------------------------- dispatch
+    @staticmethod
+    def _is_noop(hook_class: type, point: str) -> bool:
+        """True when ``hook_class`` inherits the base's do-nothing ``point``."""
+        if getattr(hook_class, point, None) is not getattr(Hook, point, None):
+            return False
+        generic = _GENERIC.get(point)
+        return generic is None or getattr(hook_class, generic) is getattr(Hook, generic)
+
+    @classmethod
+    def _points_of(cls, hook_class: type) -> list:
+        """The standard points at which ``hook_class`` does something."""
+        return [p for p in HOOK_POINTS if not cls._is_noop(hook_class, p)]
+
+    def get_triggered_stages(self) -> list:
+        return self._points_of(type(self))
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(priority={self.priority!r})'
+
+

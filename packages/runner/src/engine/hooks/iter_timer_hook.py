@@ -1,0 +1,53 @@
+"""IterTimerHook: data and iteration times, and the ETA."""
+
+from __future__ import annotations
+
+import time
+from typing import Optional, Sequence, Union
+
+from engine.registry import HOOKS
+
+from .hook import DATA_BATCH, Hook
+
+
+@HOOKS.register_module()
+class IterTimerHook(Hook):
+    """Record ``{mode}/data_time`` and ``{mode}/time`` per iteration and the ETA."""
+
+    priority = 'NORMAL'
+
+    def __init__(self) -> None:
+        self.time_sec_tot = 0.0
+        self.time_sec_test_val = 0.0
+        self.start_iter = 0
+        self.t = time.time()
+
+    def before_train(self, runner) -> None:
+        # ETA after a resume counts only the iterations this run did
+        self.start_iter = runner.iter
+
+    def _before_epoch(self, runner, mode: str = 'train') -> None:
+        self.t = time.time()
+
+    def _before_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                     mode: str = 'train') -> None:
+        runner.message_hub.update_scalar(f'{mode}/data_time', time.time() - self.t)
+
+    def _after_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                    outputs: Optional[Union[dict, Sequence]] = None, mode: str = 'train') -> None:
+        hub = runner.message_hub
+        now = time.time()
+        hub.update_scalar(f'{mode}/time', now - self.t)
+        self.t = now
+        window = runner.log_processor.window_size
+        if not self.every_n_inner_iters(batch_idx, window):
+            return
+        mean_time = hub.get_scalar(f'{mode}/time').mean(window)
+        if mode == 'train':
+            self.time_sec_tot += mean_time * window
+            done = runner.iter - self.start_iter + 1
+            eta = self.time_sec_tot / done * (runner.max_iters - runner.iter - 1)
+        else:
+            dataloader = runner.val_dataloader if mode == 'val' else runner.test_dataloader
+            eta = mean_time * (len(dataloader) - batch_idx - 1)
+        hub.update_info('eta', eta)

@@ -1,0 +1,144 @@
+"""LoggerHook: turns the message hub's scalars into log lines and scalar files."""
+
+from __future__ import annotations
+
+import json
+import os
+import os.path as osp
+import warnings
+from typing import Optional, Sequence, Union
+
+from engine.registry import HOOKS
+
+from .hook import DATA_BATCH, Hook
+
+SUFFIX_TYPE = Union[Sequence[str], str]
+
+
+@HOOKS.register_module()
+class LoggerHook(Hook):
+    """Log training every ``interval`` iterations and validation/test results.
+
+    Lines come from ``runner.log_processor``; scalars go to the visualizer's
+    backends (``vis_data/scalars.json``, TensorBoard, ...) and to
+    ``vis_data/<timestamp>.json``. With ``out_dir`` the run's log files are
+    copied there at the end.
+    """
+
+    priority = 'BELOW_NORMAL'
+
+    def __init__(self, interval: int = 10, ignore_last: bool = True,
+                 interval_exp_name: int = 1000, out_dir: Optional[Union[str, tuple]] = None,
+                 out_suffix: SUFFIX_TYPE = ('.json', '.log', '.py', '.yaml'),
+                 keep_local: bool = True, file_client_args: Optional[dict] = None,
+                 log_metric_by_epoch: bool = True, backend_args: Optional[dict] = None) -> None:
+        if file_client_args is not None:
+            warnings.warn('"file_client_args" will be deprecated in future. Please use '
+                          '"backend_args" instead', DeprecationWarning, stacklevel=2)
+            if backend_args is not None:
+                raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
+                                 'same time.')
+            if out_dir is None:
+                raise ValueError('file_client_args should be "None" when `out_dir` is not '
+                                 'specified.')
+        if not (out_dir is None or isinstance(out_dir, str)
+                or (isinstance(out_dir, tuple) and all(isinstance(o, str) for o in out_dir))):
+            raise TypeError('out_dir should be None, a string or a tuple of strings, '
+                            f'but got {out_dir!r}')
+        self.interval = interval
+        self.ignore_last = ignore_last
+        self.interval_exp_name = interval_exp_name
+        self.out_dir = out_dir
+        self.out_suffix = out_suffix
+        self.keep_local = keep_local
+        self.log_metric_by_epoch = log_metric_by_epoch
+        self.backend_args = backend_args if backend_args is not None else file_client_args
+        self.json_log_path: Optional[str] = None
+
+    def before_run(self, runner) -> None:
+        if self.out_dir is not None:
+            from engine.fileio import get_file_backend
+            self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
+            self.out_dir = self.file_backend.join_path(
+                self.out_dir, osp.basename(runner.work_dir.rstrip('/')))
+            runner.logger.info(f'Text logs will be saved to {self.out_dir} after the training '
+                               'process.')
+        self.json_log_path = f'{runner.timestamp}.json'
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        # cheap checks first: this runs every iteration
+        last_batch = self.end_of_epoch(runner.train_dataloader, batch_idx)
+        if self.every_n_train_iters(runner, self.interval_exp_name) or last_batch:
+            runner.logger.info(f'Exp name: {runner.experiment_name}')
+        if self.every_n_inner_iters(batch_idx, self.interval) or (
+                last_batch and not self.ignore_last):
+            tag, log_str = runner.log_processor.get_log_after_iter(runner, batch_idx, 'train')
+            runner.logger.info(log_str)
+            runner.visualizer.add_scalars(tag, step=runner.iter + 1,
+                                          file_path=self.json_log_path)
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                       outputs: Optional[Sequence] = None) -> None:
+        if self.every_n_inner_iters(batch_idx, self.interval):
+            _, log_str = runner.log_processor.get_log_after_iter(runner, batch_idx, 'val')
+            runner.logger.info(log_str)
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        if self.every_n_inner_iters(batch_idx, self.interval):
+            _, log_str = runner.log_processor.get_log_after_iter(runner, batch_idx, 'test')
+            runner.logger.info(log_str)
+
+    def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        tag, log_str = runner.log_processor.get_log_after_epoch(
+            runner, len(runner.val_dataloader), 'val')
+        runner.logger.info(log_str)
+        if self.log_metric_by_epoch:
+            scalars = {k: v for k, v in tag.items() if 'time' not in k}
+            runner.visualizer.add_scalars(scalars, step=runner.epoch,
+                                          file_path=self.json_log_path)
+        else:
+            runner.visualizer.add_scalars(tag, step=runner.iter, file_path=self.json_log_path)
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        tag, log_str = runner.log_processor.get_log_after_epoch(
+            runner, len(runner.test_dataloader), 'test')
+        runner.logger.info(log_str)
+        path = osp.join(runner.log_dir, self.json_log_path or f'{runner.timestamp}.json')
+        tmp = f'{path}.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(_jsonable(tag), f)
+        os.replace(tmp, path)
+
+    def after_run(self, runner) -> None:
+        if self.out_dir is None:
+            return
+        suffixes = (self.out_suffix,) if isinstance(self.out_suffix, str) else \
+            tuple(self.out_suffix)
+        for root, _, files in os.walk(runner.log_dir):
+            for name in files:
+                if not name.endswith(suffixes):
+                    continue
+                local = osp.join(root, name)
+                rel = osp.relpath(local, runner.log_dir)
+                out = self.file_backend.join_path(self.out_dir, *rel.split(os.sep))
+                with open(local, 'rb') as f:
+                    self.file_backend.put(f.read(), out)
+                runner.logger.info(f'The file {local} has been uploaded to {out}.')
+                if not self.keep_local:
+                    os.remove(local)
+                    runner.logger.info(f'{local} was removed due to the `self.keep_local=False`')
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, 'item') and callable(obj.item):
+        try:
+            return obj.item()
+        except (ValueError, RuntimeError):
+            return obj.tolist()
+    return obj

@@ -1,0 +1,55 @@
+"""NaiveVisualizationHook: draws test predictions through the visualizer."""
+
+from __future__ import annotations
+
+import os.path as osp
+from typing import Optional, Sequence
+
+import numpy as np
+
+from engine.registry import HOOKS
+
+from .hook import DATA_BATCH, Hook
+
+
+def _unpad(image: np.ndarray, shape: tuple) -> np.ndarray:
+    return image[:shape[0], :shape[1]]
+
+
+@HOOKS.register_module()
+class NaiveVisualizationHook(Hook):
+    """Every ``interval`` test iterations, hand each input image and its
+    prediction to ``runner.visualizer.add_datasample``."""
+
+    priority = 'NORMAL'
+
+    def __init__(self, interval: int = 1, draw_gt: bool = True, draw_pred: bool = True):
+        self.draw_gt = draw_gt
+        self.draw_pred = draw_pred
+        self._interval = interval
+
+    def before_train(self, runner) -> None:
+        if runner.visualizer is None:
+            raise RuntimeError('NaiveVisualizationHook needs runner.visualizer')
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        if not self.every_n_inner_iters(batch_idx, self._interval) or not outputs:
+            return
+        inputs = data_batch['inputs'] if isinstance(data_batch, dict) else data_batch
+        samples = data_batch.get('data_samples', [None] * len(outputs)) \
+            if isinstance(data_batch, dict) else [None] * len(outputs)
+        for image, sample, output in zip(inputs, samples, outputs):
+            image = image.detach().cpu().numpy().transpose(1, 2, 0)
+            meta = getattr(output, 'metainfo', {}) or {}
+            norm = meta.get('img_norm_cfg')
+            if norm is not None:
+                image = image * np.asarray(norm['std']) + np.asarray(norm['mean'])
+                if norm.get('to_bgr', norm.get('to_rgb', False)):
+                    image = image[..., ::-1]
+            if 'pad_shape' in meta and 'img_shape' in meta:
+                image = _unpad(image, meta['img_shape'])
+            image = np.clip(image, 0, 255).astype(np.uint8)
+            name = osp.basename(meta.get('img_path', f'{batch_idx}.png'))
+            runner.visualizer.add_datasample(name, image, sample, output,
+                                             draw_gt=self.draw_gt, draw_pred=self.draw_pred)

@@ -1,0 +1,64 @@
+"""RuntimeInfoHook: publishes the run's state in the message hub."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from engine.registry import HOOKS
+
+from .hook import DATA_BATCH, Hook
+
+
+@HOOKS.register_module()
+class RuntimeInfoHook(Hook):
+    """Write epoch/iter counters, learning rates, losses and metrics into the
+    message hub, so components without the runner (schedulers, visualizers,
+    user code) can read them with ``MessageHub.get_current_instance()``."""
+
+    priority = 'VERY_HIGH'
+
+    def before_run(self, runner) -> None:
+        from engine.runner import __version__
+        runner.message_hub.update_info_dict(dict(
+            cfg=runner.cfg.pretty_text, seed=runner.seed,
+            experiment_name=runner.experiment_name, mmengine_version=__version__,
+            engine_version=__version__))
+
+    def before_train(self, runner) -> None:
+        hub = runner.message_hub
+        hub.update_info_dict(dict(epoch=runner.epoch, iter=runner.iter,
+                                  max_epochs=runner.max_epochs, max_iters=runner.max_iters))
+        dataset = getattr(runner.train_dataloader, 'dataset', None)
+        metainfo = getattr(dataset, 'metainfo', None)
+        if metainfo is not None:
+            hub.update_info('dataset_meta', metainfo)
+
+    def before_train_epoch(self, runner) -> None:
+        runner.message_hub.update_info('epoch', runner.epoch)
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
+        hub = runner.message_hub
+        hub.update_info('iter', runner.iter)
+        lr_dict = runner.optim_wrapper.get_lr()
+        assert isinstance(lr_dict, dict), (
+            '`runner.optim_wrapper.get_lr()` should return a dict of learning rates, '
+            f'but got {type(lr_dict)}')
+        for name, lrs in lr_dict.items():
+            hub.update_scalar(f'train/{name}', lrs[0])
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        if outputs:
+            hub = runner.message_hub
+            for key, value in outputs.items():
+                hub.update_scalar(f'train/{key}', value)
+
+    def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        if metrics:
+            for key, value in metrics.items():
+                runner.message_hub.update_scalar(f'val/{key}', value)
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        if metrics:
+            for key, value in metrics.items():
+                runner.message_hub.update_scalar(f'test/{key}', value)

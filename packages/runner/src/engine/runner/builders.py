@@ -1,0 +1,200 @@
+"""Turning config dicts into the components the Runner drives.
+
+Each function takes what a config gives (an object or a dict) and returns
+the object; the Runner's ``build_*`` methods are thin wrappers that supply
+runner state (seed, model, dataloader length). Extending: register your
+class in the matching registry and name it with ``type=`` in the config.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from functools import partial
+from typing import Callable, Optional, Union
+
+import torch.nn as nn
+from torch.utils.data import DataLoader
+
+from engine.dataset import COLLATE_FUNCTIONS, worker_init_fn
+from engine.dist import get_rank
+from engine.evaluator import Evaluator
+from engine.logging import LogProcessor
+from engine.optim import OptimWrapper, OptimWrapperDict, _ParamScheduler, build_optim_wrapper
+from engine.registry import (
+    DATA_SAMPLERS,
+    DATASETS,
+    EVALUATOR,
+    LOG_PROCESSORS,
+    OPTIM_WRAPPERS,
+    PARAM_SCHEDULERS,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = None,
+                     diff_rank_seed: bool = False) -> DataLoader:
+    """A DataLoader from a config dict (dataset, sampler, collate_fn, ...)."""
+    if isinstance(dataloader, DataLoader):
+        return dataloader
+    if not isinstance(dataloader, dict):
+        raise TypeError(f'dataloader must be a DataLoader or a dict, got {type(dataloader)}')
+    cfg = copy.deepcopy(dataloader)
+    if 'dataset' not in cfg:
+        raise KeyError(f'dataloader config needs a `dataset` key, got keys {sorted(cfg)}')
+    dataset_cfg = cfg.pop('dataset')
+    if isinstance(dataset_cfg, dict):
+        dataset = DATASETS.build(dataset_cfg)
+        if hasattr(dataset, 'full_init'):
+            dataset.full_init()
+    else:
+        dataset = dataset_cfg
+
+    sampler_cfg = cfg.pop('sampler', None)
+    if isinstance(sampler_cfg, dict):
+        sampler = DATA_SAMPLERS.build(
+            sampler_cfg, default_args=dict(dataset=dataset, seed=None if diff_rank_seed else seed))
+    else:
+        sampler = sampler_cfg
+
+    batch_sampler_cfg = cfg.pop('batch_sampler', None)
+    if isinstance(batch_sampler_cfg, dict):
+        batch_sampler = DATA_SAMPLERS.build(
+            batch_sampler_cfg,
+            default_args=dict(sampler=sampler, batch_size=cfg.pop('batch_size', 1)))
+    else:
+        batch_sampler = batch_sampler_cfg
+
+    init_fn = None
+    if seed is not None:
+        init_fn = partial(worker_init_fn, num_workers=cfg.get('num_workers', 0),
+                          rank=get_rank(), seed=seed)
+
+    collate_cfg = copy.deepcopy(cfg.pop('collate_fn', dict(type='pseudo_collate')))
+    if callable(collate_cfg):
+        collate_fn = collate_cfg
+    else:
+        collate_type = collate_cfg.pop('type')
+        collate_fn = (collate_type if callable(collate_type)
+                      else COLLATE_FUNCTIONS.get(collate_type))
+        if collate_fn is None:
+            raise KeyError(f'collate_fn type {collate_type!r} is not registered in '
+                           f'COLLATE_FUNCTIONS; registered: {sorted(COLLATE_FUNCTIONS.module_dict)}')
+        collate_fn = partial(collate_fn, **collate_cfg)
+
+    return DataLoader(dataset=dataset, sampler=sampler if batch_sampler is None else None,
+                      batch_sampler=batch_sampler, collate_fn=collate_fn,
+                      worker_init_fn=init_fn, **cfg)
+
+
+def build_evaluator(evaluator: Union[Evaluator, dict, list]) -> Evaluator:
+    """An Evaluator from an Evaluator, a metric config, a list of them, or
+    ``dict(metrics=...)`` naming a custom evaluator type."""
+    if isinstance(evaluator, Evaluator):
+        return evaluator
+    if isinstance(evaluator, dict):
+        if 'metrics' in evaluator:
+            cfg = dict(evaluator)
+            cfg.setdefault('type', 'Evaluator')
+            return EVALUATOR.build(cfg)
+        return Evaluator(evaluator)
+    if isinstance(evaluator, list):
+        return Evaluator(evaluator)
+    raise TypeError('evaluator should be one of dict, list of dict, and Evaluator, '
+                    f'but got {evaluator!r}')
+
+
+def build_optim_wrapper_for(model: nn.Module, optim_wrapper) -> Union[OptimWrapper,
+                                                                       OptimWrapperDict]:
+    """An OptimWrapper (or OptimWrapperDict) for ``model`` from an object or a config."""
+    import torch.optim
+
+    if isinstance(optim_wrapper, OptimWrapper):
+        return optim_wrapper
+    if not isinstance(optim_wrapper, dict):
+        raise TypeError('optim_wrapper should be an OptimWrapper, an OptimWrapperDict or a '
+                        f'dict, but got {type(optim_wrapper)}')
+    if isinstance(optim_wrapper.get('optimizer'), torch.optim.Optimizer):
+        cfg = dict(optim_wrapper)
+        cfg.setdefault('type', 'OptimWrapper')
+        return OPTIM_WRAPPERS.build(cfg)
+    if 'optimizer' in optim_wrapper or 'constructor' in optim_wrapper:
+        return build_optim_wrapper(model, optim_wrapper)
+    for name, value in optim_wrapper.items():
+        if not isinstance(value, OptimWrapper):
+            raise ValueError(f'optim_wrapper[{name!r}] should be an OptimWrapper when '
+                             'optim_wrapper has no `optimizer` or `constructor` key, '
+                             f'but got {type(value)}')
+    return OptimWrapperDict(**optim_wrapper)
+
+
+def _build_schedulers_for(optim_wrapper: OptimWrapper, scheduler, epoch_length: Optional[int],
+                          default_end: Optional[Callable[[dict], int]]) -> list:
+    configs = scheduler if isinstance(scheduler, (list, tuple)) else [scheduler]
+    built = []
+    for cfg in configs:
+        if isinstance(cfg, _ParamScheduler):
+            built.append(cfg)
+        elif isinstance(cfg, dict):
+            cfg = copy.deepcopy(cfg)
+            if default_end is not None and 'end' not in cfg:
+                cfg['end'] = default_end(cfg)
+            built.append(PARAM_SCHEDULERS.build(
+                cfg, default_args=dict(optimizer=optim_wrapper, epoch_length=epoch_length)))
+        else:
+            raise TypeError('scheduler should be a _ParamScheduler object or dict, '
+                            f'but got {cfg!r}')
+    return built
+
+
+def build_param_schedulers(optim_wrapper, scheduler, epoch_length: Optional[int],
+                           default_end: Optional[Callable[[dict], int]] = None
+                           ) -> Union[list, dict]:
+    """Schedulers for a wrapper (a list) or an OptimWrapperDict (a dict of lists).
+
+    ``default_end(cfg)`` gives ``end`` to configs without one (the train length).
+    """
+    if isinstance(optim_wrapper, OptimWrapperDict):
+        if isinstance(scheduler, dict) and 'type' not in scheduler:
+            return {name: _build_schedulers_for(optim_wrapper[name], scheduler[name],
+                                                epoch_length, default_end)
+                    for name in scheduler}
+        return {name: _build_schedulers_for(wrapper, scheduler, epoch_length, default_end)
+                for name, wrapper in optim_wrapper.items()}
+    return _build_schedulers_for(optim_wrapper, scheduler, epoch_length, default_end)
+
+
+def check_param_scheduler_shape(scheduler) -> None:
+    """Reject a ``param_scheduler`` value of the wrong shape early (at construction)."""
+    if scheduler is None or isinstance(scheduler, _ParamScheduler):
+        return
+    if isinstance(scheduler, (list, tuple)):
+        for item in scheduler:
+            if isinstance(item, dict):
+                assert 'type' in item, f'each parameter scheduler config needs a `type`: {item}'
+            elif not isinstance(item, _ParamScheduler):
+                raise TypeError(f'param_scheduler items must be dicts or schedulers, got {item!r}')
+        return
+    if isinstance(scheduler, dict):
+        if 'type' in scheduler:
+            return
+        for value in scheduler.values():  # one entry per optimizer
+            check_param_scheduler_shape(value)
+        return
+    raise TypeError('param_scheduler should be a _ParamScheduler, a dict, or a list of them, '
+                    f'but got {type(scheduler)}')
+
+
+def build_log_processor(log_processor: Union[LogProcessor, dict, None]) -> LogProcessor:
+    if isinstance(log_processor, LogProcessor):
+        return log_processor
+    if log_processor is None:
+        log_processor = dict()
+    if not isinstance(log_processor, dict):
+        raise TypeError('log_processor should be a LogProcessor or a dict, '
+                        f'but got {type(log_processor)}')
+    cfg = copy.deepcopy(log_processor)
+    if 'type' in cfg:
+        return LOG_PROCESSORS.build(cfg)
+    return LogProcessor(**cfg)

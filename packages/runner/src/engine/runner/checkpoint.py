@@ -1,0 +1,435 @@
+"""Saving and loading checkpoints.
+
+Two rules shape this module:
+
+* A checkpoint on disk is always complete. Local saves go to a temp file in
+  the target's folder and are renamed over the target, so a crash mid-save
+  leaves the previous file intact; ``torch.save`` streams straight to that
+  file (no in-memory copy first).
+* Loading is safe by default: ``torch.load(weights_only=True)``. Engine's own
+  checkpoints hold only tensors and plain containers, so they load that way;
+  a foreign checkpoint that pickles objects needs ``weights_only=False``, and
+  the error says so.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import os.path as osp
+import pickle
+import re
+import tempfile
+import warnings
+import zipfile
+from collections import OrderedDict
+from typing import Any, Callable, Optional, Union
+
+import torch
+import torch.nn as nn
+
+from engine.logging import print_log
+
+logger = logging.getLogger(__name__)
+
+ENV_ENGINE_HOME = 'ENGINE_HOME'
+_DATA_DIR = osp.join(osp.dirname(__file__), 'model_zoo')
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is missing its content, truncated or corrupt."""
+
+
+def get_engine_home() -> str:
+    """Cache folder for downloaded and external checkpoints."""
+    home = os.environ.get(ENV_ENGINE_HOME) or os.environ.get('MMENGINE_HOME')
+    if not home:
+        cache = os.environ.get('XDG_CACHE_HOME', osp.join('~', '.cache'))
+        home = osp.join(cache, 'engine')
+    home = osp.expanduser(home)
+    os.makedirs(home, exist_ok=True)
+    return home
+
+
+# ---------------------------------------------------------------- state dicts
+def _unwrap(module: nn.Module) -> nn.Module:
+    from engine.model import is_model_wrapper  # same package; model wrappers live there
+    while is_model_wrapper(module):
+        module = module.module
+    return module
+
+
+def weights_to_cpu(state_dict: dict) -> OrderedDict:
+    """Copy of ``state_dict`` with every tensor on the CPU (``_metadata`` kept)."""
+    cpu = OrderedDict((k, v.cpu() if isinstance(v, torch.Tensor) else v)
+                      for k, v in state_dict.items())
+    metadata = getattr(state_dict, '_metadata', None)
+    if metadata is not None:
+        cpu._metadata = metadata  # type: ignore[attr-defined]
+    return cpu
+
+
+def get_state_dict(module: nn.Module, destination: Optional[OrderedDict] = None,
+                   prefix: str = '', keep_vars: bool = False) -> OrderedDict:
+    """``module.state_dict()`` with model wrappers removed at every level.
+
+    Keys never carry a wrapper's ``module.`` prefix, so a checkpoint saved from
+    a DDP-wrapped model loads into the bare model and vice versa.
+    """
+    module = _unwrap(module)
+    if destination is None:
+        destination = OrderedDict()
+        destination._metadata = OrderedDict()  # type: ignore[attr-defined]
+    local_metadata = dict(version=module._version)
+    if hasattr(destination, '_metadata'):
+        destination._metadata[prefix[:-1]] = local_metadata
+    module._save_to_state_dict(destination, prefix, keep_vars)
+    for name, child in module._modules.items():
+        if child is not None:
+            get_state_dict(child, destination, prefix + name + '.', keep_vars=keep_vars)
+    for hook in module._state_dict_hooks.values():
+        result = hook(module, destination, prefix, local_metadata)
+        if result is not None:
+            destination = result
+    return destination
+
+
+def load_state_dict(module: nn.Module, state_dict: dict, strict: bool = False,
+                    logger: Optional[Union[logging.Logger, str]] = None) -> None:
+    """Load ``state_dict`` into ``module`` (wrappers unwrapped), reporting mismatches.
+
+    Missing ``num_batches_tracked`` buffers are not reported. With
+    ``strict=True`` a mismatch raises ``RuntimeError`` listing the keys;
+    otherwise it is logged as a warning.
+    """
+    result = _unwrap(module).load_state_dict(state_dict, strict=False)
+    missing = [k for k in result.missing_keys if 'num_batches_tracked' not in k]
+    unexpected = list(result.unexpected_keys)
+    if not missing and not unexpected:
+        return
+    lines = ['The model and loaded state dict do not match exactly']
+    if unexpected:
+        lines.append(f'unexpected key in source state_dict: {", ".join(unexpected)}')
+    if missing:
+        lines.append(f'missing keys in source state_dict: {", ".join(missing)}')
+    message = '\n'.join(lines) + '\n'
+    from engine.dist import get_rank
+    if get_rank() != 0:
+        return
+    if strict:
+        raise RuntimeError(message)
+    print_log(message, logger=logger, level=logging.WARNING)
+
+
+# -------------------------------------------------------------------- loaders
+def _torch_load(source: Any, map_location, filename: str, weights_only: bool = True):
+    try:
+        return torch.load(source, map_location=map_location, weights_only=weights_only)
+    except pickle.UnpicklingError as err:
+        if weights_only and ('weights_only' in str(err) or 'global' in str(err)):
+            raise CheckpointError(
+                f'checkpoint {filename} contains pickled Python objects, which the safe loader '
+                f'(torch.load(weights_only=True)) refuses. If you trust the file, load it with '
+                f'weights_only=False. Details: {str(err).splitlines()[0]}') from err
+        raise CheckpointError(f'checkpoint {filename} is corrupt: {err}') from err
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
+        raise CheckpointError(
+            f'checkpoint {filename} is truncated or corrupt and cannot be read '
+            f'({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ""})') from err
+
+
+class CheckpointLoader:
+    """Loaders of checkpoints by path prefix (``''`` local, ``http://``, ...).
+
+    ``register_scheme`` adds a loader; the longest matching prefix wins, and
+    prefixes may be regular expressions.
+    """
+
+    _schemes: dict[str, Callable] = {}
+
+    @classmethod
+    def _register(cls, prefixes, loader: Callable, force: bool = False) -> None:
+        if isinstance(prefixes, str):
+            prefixes = [prefixes]
+        if not isinstance(prefixes, (list, tuple)):
+            raise TypeError(f'prefixes must be a str or a list of str, got {prefixes!r}')
+        for prefix in prefixes:
+            if prefix in cls._schemes and not force:
+                raise KeyError(f'{prefix} is already registered as a loader backend, '
+                               'add "force=True" if you want to override it')
+            cls._schemes[prefix] = loader
+        cls._schemes = OrderedDict(sorted(cls._schemes.items(), key=lambda kv: kv[0],
+                                          reverse=True))
+
+    @classmethod
+    def register_scheme(cls, prefixes, loader: Optional[Callable] = None, force: bool = False):
+        """Register ``loader`` for ``prefixes``; usable as a decorator."""
+        if loader is not None:
+            cls._register(prefixes, loader, force=force)
+            return loader
+
+        def decorator(fn):
+            cls._register(prefixes, fn, force=force)
+            return fn
+        return decorator
+
+    @classmethod
+    def _get_checkpoint_loader(cls, path: str) -> Callable:
+        for prefix, loader in cls._schemes.items():
+            if re.match(prefix, path) is not None:
+                return loader
+        raise KeyError(f'no checkpoint loader matches {path!r}')  # '' always matches
+
+    @classmethod
+    def load_checkpoint(cls, filename: str, map_location=None,
+                        logger: Optional[Union[logging.Logger, str]] = None,
+                        weights_only: bool = True) -> Any:
+        filename = str(filename)
+        loader = cls._get_checkpoint_loader(filename)
+        name = loader.__name__[10:] if loader.__name__.startswith('load_from_') else loader.__name__
+        print_log(f'Loads checkpoint by {name} backend from path: {filename}', logger=logger,
+                  level=logging.DEBUG)
+        return loader(filename, map_location, weights_only=weights_only)
+
+
+@CheckpointLoader.register_scheme(prefixes='')
+def load_from_local(filename: str, map_location=None, weights_only: bool = True):
+    """Load a local checkpoint file."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    with open(filename, 'rb') as f:
+        return _torch_load(f, map_location, filename, weights_only)
+
+
+def _download(url: str, model_dir: Optional[str] = None) -> str:
+    """Download ``url`` into the cache (rank 0 first in distributed runs)."""
+    from torch.hub import download_url_to_file
+
+    from engine.dist import barrier, get_dist_info
+    model_dir = model_dir or osp.join(get_engine_home(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    name = osp.basename(url.split('?')[0]) or 'checkpoint.pth'
+    target = osp.join(model_dir, name)
+    rank, world_size = get_dist_info()
+
+    def fetch():
+        if osp.isfile(target):
+            return
+        try:
+            download_url_to_file(url, target, progress=False)
+        except Exception as err:  # urllib raises many types; name the URL once
+            raise ConnectionError(f'could not download checkpoint {url}: {err}') from err
+
+    if rank == 0:
+        fetch()
+    if world_size > 1:
+        barrier()
+        if rank > 0:
+            fetch()
+    return target
+
+
+@CheckpointLoader.register_scheme(prefixes=('http://', 'https://'))
+def load_from_http(filename: str, map_location=None, model_dir: Optional[str] = None,
+                   weights_only: bool = True):
+    """Download (once, into the engine home) and load a checkpoint by URL."""
+    path = _download(filename, model_dir)
+    with open(path, 'rb') as f:
+        return _torch_load(f, map_location, filename, weights_only)
+
+
+@CheckpointLoader.register_scheme(prefixes='pavi://')
+def load_from_pavi(filename: str, map_location=None, weights_only: bool = True):
+    try:
+        from pavi import modelcloud  # noqa: F401
+    except ImportError as err:
+        raise ImportError(f'loading {filename} needs the pavi client: pip install pavi') from err
+    raise NotImplementedError('pavi:// checkpoints are not supported by engine')
+
+
+@CheckpointLoader.register_scheme(prefixes=[r'(\S+\:)?s3://', r'(\S+\:)?petrel://'])
+def load_from_ceph(filename: str, map_location=None, backend: str = 'petrel',
+                   weights_only: bool = True):
+    """Load through engine.fileio's Petrel backend (needs petrel_client)."""
+    from engine.fileio import get_file_backend
+    backend = get_file_backend(filename, backend_args=dict(backend='petrel'))
+    buffer = io.BytesIO(backend.get(filename))
+    return _torch_load(buffer, map_location, filename, weights_only)
+
+
+def _load_json(name: str) -> dict:
+    with open(osp.join(_DATA_DIR, name)) as f:
+        return json.load(f)
+
+
+def get_torchvision_models() -> dict:
+    """Names -> URLs of torchvision's pretrained weights (needs torchvision)."""
+    try:
+        from torchvision.models import get_model_weights, list_models
+    except ImportError as err:
+        raise ImportError('torchvision:// checkpoints need torchvision: pip install torchvision'
+                          ) from err
+    urls = {}
+    for name in list_models():
+        for weight in get_model_weights(name):
+            urls.setdefault(name, weight.url)
+            urls[f'{name}.{weight.name.lower()}'] = weight.url
+    return urls
+
+
+def get_external_models() -> dict:
+    """The packaged ``open-mmlab://`` map, updated by ``<ENGINE_HOME>/open_mmlab.json``."""
+    urls = _load_json('open_mmlab.json')
+    user = osp.join(get_engine_home(), 'open_mmlab.json')
+    if osp.isfile(user):
+        with open(user) as f:
+            urls.update(json.load(f))
+    return urls
+
+
+def get_mmcls_models() -> dict:
+    return _load_json('mmcls.json')
+
+
+def get_deprecated_model_names() -> dict:
+    return _load_json('deprecated.json')
+
+
+@CheckpointLoader.register_scheme(prefixes=('torchvision://', 'modelzoo://'))
+def load_from_torchvision(filename: str, map_location=None, weights_only: bool = True):
+    if filename.startswith('modelzoo://'):
+        warnings.warn('The URL scheme of "modelzoo://" is deprecated, please use '
+                      '"torchvision://" instead', DeprecationWarning, stacklevel=2)
+    name = filename.split('://', 1)[1]
+    urls = get_torchvision_models()
+    if name not in urls:
+        raise KeyError(f'{filename}: torchvision has no pretrained weights named {name!r}')
+    return load_from_http(urls[name], map_location, weights_only=weights_only)
+
+
+@CheckpointLoader.register_scheme(prefixes=('open-mmlab://', 'openmmlab://'))
+def load_from_openmmlab(filename: str, map_location=None, weights_only: bool = True):
+    prefix = 'open-mmlab://' if filename.startswith('open-mmlab://') else 'openmmlab://'
+    name = filename[len(prefix):]
+    deprecated = get_deprecated_model_names()
+    if name in deprecated:
+        warnings.warn(f'{prefix}{name} is deprecated in favor of {prefix}{deprecated[name]}',
+                      DeprecationWarning, stacklevel=2)
+        name = deprecated[name]
+    urls = get_external_models()
+    if name not in urls:
+        raise KeyError(f'{filename}: no external model named {name!r}; add it to '
+                       f'{osp.join(get_engine_home(), "open_mmlab.json")}')
+    target = urls[name]
+    if target.startswith(('http://', 'https://')):
+        return load_from_http(target, map_location, weights_only=weights_only)
+    path = osp.join(get_engine_home(), target)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path} can not be found.')
+    return load_from_local(path, map_location, weights_only=weights_only)
+
+
+@CheckpointLoader.register_scheme(prefixes='mmcls://')
+def load_from_mmcls(filename: str, map_location=None, weights_only: bool = True):
+    name = filename[len('mmcls://'):]
+    urls = get_mmcls_models()
+    if name not in urls:
+        raise KeyError(f'{filename}: no mmcls model named {name!r}')
+    checkpoint = load_from_http(urls[name], map_location, weights_only=weights_only)
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    return {'state_dict': OrderedDict((k[9:], v) for k, v in state_dict.items()
+                                      if k.startswith('backbone.'))}
+
+
+def _load_checkpoint(filename: str, map_location=None, logger=None, weights_only: bool = True):
+    """Load any supported checkpoint path into a Python object."""
+    return CheckpointLoader.load_checkpoint(filename, map_location, logger,
+                                            weights_only=weights_only)
+
+
+def load_checkpoint(model: nn.Module, filename: str, map_location=None, strict: bool = False,
+                    logger=None, revise_keys=((r'^module\.', ''),),
+                    weights_only: bool = True) -> dict:
+    """Load the weights of ``filename`` into ``model`` and return the checkpoint."""
+    checkpoint = _load_checkpoint(filename, map_location, logger, weights_only=weights_only)
+    if not isinstance(checkpoint, dict):
+        raise RuntimeError(f'No state_dict found in checkpoint file {filename}')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    state_dict = _revise_keys(state_dict, revise_keys)
+    load_state_dict(model, state_dict, strict, logger)
+    return checkpoint
+
+
+def _revise_keys(state_dict: dict, revise_keys) -> OrderedDict:
+    metadata = getattr(state_dict, '_metadata', OrderedDict())
+    for pattern, replacement in revise_keys:
+        state_dict = OrderedDict((re.sub(pattern, replacement, k), v)
+                                 for k, v in state_dict.items())
+    state_dict._metadata = metadata  # type: ignore[attr-defined]
+    return state_dict
+
+
+# --------------------------------------------------------------------- saving
+def _atomic_torch_save(obj: Any, filename: str) -> None:
+    folder = osp.dirname(osp.abspath(filename))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(filename)}.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            torch.save(obj, f)
+        os.replace(tmp, filename)
+    except BaseException:
+        with _suppress_os_error():
+            os.remove(tmp)
+        raise
+
+
+class _suppress_os_error:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        return exc_type is not None and issubclass(exc_type, OSError)
+
+
+def save_checkpoint(checkpoint: dict, filename: str, file_client_args: Optional[dict] = None,
+                    backend_args: Optional[dict] = None) -> None:
+    """Save ``checkpoint`` to ``filename`` (a local path or any engine.fileio URI).
+
+    Local files are written atomically; other backends receive the bytes in
+    one ``put``.
+    """
+    if file_client_args is not None:
+        warnings.warn('"file_client_args" is deprecated, please use "backend_args" instead',
+                      DeprecationWarning, stacklevel=2)
+        if backend_args is not None:
+            raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
+                             'same time.')
+    filename = str(filename)
+    if filename.startswith('pavi://'):
+        if file_client_args is not None or backend_args is not None:
+            raise ValueError('"file_client_args" or "backend_args" should be "None" if '
+                             'filename starts with "pavi://"')
+        raise ImportError('saving to pavi:// needs the pavi client: pip install pavi')
+    args = backend_args or file_client_args
+    if '://' not in filename and not args:
+        _atomic_torch_save(checkpoint, filename)
+        return
+    from engine.fileio import get_file_backend
+    backend = get_file_backend(filename, backend_args=args)
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    backend.put(buffer.getvalue(), filename)
+
+
+def find_latest_checkpoint(path: str) -> Optional[str]:
+    """The checkpoint named by ``path/last_checkpoint``, or None."""
+    save_file = osp.join(path, 'last_checkpoint')
+    if not osp.exists(save_file):
+        print_log('Did not find last_checkpoint to be resumed.')
+        return None
+    with open(save_file) as f:
+        return f.read().strip() or None

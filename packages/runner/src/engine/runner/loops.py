@@ -1,0 +1,299 @@
+"""The four built-in loops: epoch- and iteration-based training, validation, test.
+
+A loop owns iteration: it walks its dataloader, calls the model's
+``*_step`` and fires the hook points around each step. Everything else
+(logging, checkpoints, schedulers, timers) lives in hooks. To change how one
+iteration runs, subclass a loop and override ``run_iter``; to add a hook
+point, call ``self.runner.call_hook('my_point', ...)`` from your loop.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import time
+import warnings
+from typing import Optional, Sequence, Union
+
+import torch
+from torch.utils.data import DataLoader
+
+from engine.evaluator import Evaluator
+from engine.registry import LOOPS
+
+from .amp import autocast
+from .base_loop import BaseLoop
+from .utils import preserved_rng_state
+
+logger = logging.getLogger(__name__)
+
+
+def _dynamic_schedule(val_interval: int, dynamic_intervals: Optional[Sequence]):
+    """Milestones and intervals for ``dynamic_intervals=[(milestone, interval), ...]``."""
+    milestones, intervals = [0], [val_interval]
+    if dynamic_intervals:
+        for item in dynamic_intervals:
+            assert isinstance(item, tuple), (
+                f'dynamic_intervals must be a list of (milestone, interval) tuples, got {item!r}')
+            milestones.append(item[0])
+            intervals.append(item[1])
+        assert milestones == sorted(milestones), f'milestones must increase: {milestones}'
+    return milestones, intervals
+
+
+def _set_dataset_meta(runner, dataloader, *targets) -> None:
+    dataset = getattr(dataloader, 'dataset', None)
+    meta = getattr(dataset, 'metainfo', None)
+    if meta is None:
+        logger.warning('Dataset %s has no metainfo. ``dataset_meta`` in visualizer and '
+                       'evaluator will be None.', type(dataset).__name__)
+    for target in targets:
+        if target is not None:
+            target.dataset_meta = meta
+
+
+@LOOPS.register_module()
+class EpochBasedTrainLoop(BaseLoop):
+    """Train for ``max_epochs`` epochs, validating every ``val_interval`` epochs."""
+
+    def __init__(self, runner, dataloader: Union[DataLoader, dict], max_epochs: int,
+                 val_begin: int = 1, val_interval: int = 1,
+                 dynamic_intervals: Optional[list] = None) -> None:
+        super().__init__(runner, dataloader)
+        self._max_epochs = int(max_epochs)
+        assert self._max_epochs == max_epochs, f'max_epochs must be an int, got {max_epochs!r}'
+        self._max_iters = self._max_epochs * len(self.dataloader)
+        self._epoch = 0
+        self._iter = 0
+        self.val_begin = val_begin
+        self.val_interval = val_interval
+        self.stop_training = False
+        _set_dataset_meta(runner, self.dataloader, runner.visualizer)
+        self.dynamic_milestones, self.dynamic_intervals = _dynamic_schedule(
+            val_interval, dynamic_intervals)
+
+    @property
+    def max_epochs(self) -> int:
+        return self._max_epochs
+
+    @property
+    def max_iters(self) -> int:
+        return self._max_iters
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    @property
+    def iter(self) -> int:
+        return self._iter
+
+    def run(self) -> torch.nn.Module:
+        runner = self.runner
+        runner.call_hook('before_train')
+        while self._epoch < self._max_epochs and not self.stop_training:
+            self.run_epoch()
+            self._decide_current_val_interval()
+            if (runner.val_loop is not None and self._epoch >= self.val_begin
+                    and self._epoch % self.val_interval == 0):
+                runner.val_loop.run()
+        runner.call_hook('after_train')
+        return runner.model
+
+    def run_epoch(self) -> None:
+        runner = self.runner
+        runner.call_hook('before_train_epoch')
+        runner.model.train()
+        for idx, data_batch in enumerate(self.dataloader):
+            self.run_iter(idx, data_batch)
+        runner.call_hook('after_train_epoch')
+        self._epoch += 1
+
+    def run_iter(self, idx: int, data_batch) -> None:
+        runner = self.runner
+        runner.call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch)
+        outputs = runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
+        runner.call_hook('after_train_iter', batch_idx=idx, data_batch=data_batch,
+                         outputs=outputs)
+        self._iter += 1
+
+    def _decide_current_val_interval(self) -> None:
+        step = bisect.bisect(self.dynamic_milestones, self._epoch + 1)
+        self.val_interval = self.dynamic_intervals[step - 1]
+
+
+class _InfiniteDataloaderIterator:
+    """Endless iterator over a dataloader, restarting it (with a new sampler
+    epoch) when exhausted. ``InfiniteSampler`` makes the restart unnecessary."""
+
+    def __init__(self, dataloader: DataLoader, skip_batches: int = 0) -> None:
+        self._dataloader = dataloader
+        self._epoch = 0
+        self._iterator = self._start(skip_batches)
+
+    def _sampler(self):
+        sampler = getattr(self._dataloader, 'sampler', None)
+        if sampler is not None and hasattr(sampler, 'set_epoch'):
+            return sampler
+        batch_sampler = getattr(self._dataloader, 'batch_sampler', None)
+        inner = getattr(batch_sampler, 'sampler', None)
+        return inner if hasattr(inner, 'set_epoch') else None
+
+    def _start(self, skip_batches: int = 0):
+        """A fresh iterator; on resume, fast-forward past ``skip_batches`` batches."""
+        sampler = self._sampler()
+        try:
+            length = len(self._dataloader)
+        except TypeError:
+            length = None
+        if length and skip_batches >= length and not _is_infinite(sampler):
+            self._epoch += skip_batches // length
+            skip_batches %= length
+            if sampler is not None:
+                sampler.set_epoch(self._epoch)
+        if skip_batches and sampler is not None and hasattr(sampler, 'skip'):
+            sampler.skip(skip_batches * _batch_size(self._dataloader))
+            skip_batches = 0
+        iterator = iter(self._dataloader)
+        for _ in range(skip_batches):  # no fast path: consume the batches
+            next(iterator)
+        return iterator
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            warnings.warn('Reached the end of the dataloader, it will be restarted and '
+                          'continue to iterate. It is recommended to use `InfiniteSampler` '
+                          'in iteration-based training.', stacklevel=2)
+            self._epoch += 1
+            sampler = self._sampler()
+            if sampler is not None:
+                sampler.set_epoch(self._epoch)
+            time.sleep(0.01)  # let dataloader workers of the old iterator exit
+            self._iterator = iter(self._dataloader)
+            return next(self._iterator)
+
+
+def _is_infinite(sampler) -> bool:
+    return sampler is not None and type(sampler).__name__ == 'InfiniteSampler'
+
+
+def _batch_size(dataloader) -> int:
+    if getattr(dataloader, 'batch_size', None):
+        return dataloader.batch_size
+    return getattr(dataloader.batch_sampler, 'batch_size', 1)
+
+
+@LOOPS.register_module()
+class IterBasedTrainLoop(BaseLoop):
+    """Train for ``max_iters`` iterations, validating every ``val_interval`` iterations."""
+
+    def __init__(self, runner, dataloader: Union[DataLoader, dict], max_iters: int,
+                 val_begin: int = 1, val_interval: int = 1000,
+                 dynamic_intervals: Optional[list] = None) -> None:
+        super().__init__(runner, dataloader)
+        self._max_iters = int(max_iters)
+        assert self._max_iters == max_iters, f'max_iters must be an int, got {max_iters!r}'
+        self._max_epochs = 1  # compatibility: hooks that read max_epochs
+        self._epoch = 0
+        self._iter = 0
+        self.val_begin = val_begin
+        self.val_interval = val_interval
+        self.stop_training = False
+        _set_dataset_meta(runner, self.dataloader, runner.visualizer)
+        self.dynamic_milestones, self.dynamic_intervals = _dynamic_schedule(
+            val_interval, dynamic_intervals)
+
+    max_epochs = EpochBasedTrainLoop.max_epochs
+    max_iters = EpochBasedTrainLoop.max_iters
+    epoch = EpochBasedTrainLoop.epoch
+    iter = EpochBasedTrainLoop.iter
+
+    def run(self) -> torch.nn.Module:
+        runner = self.runner
+        runner.call_hook('before_train')
+        runner.call_hook('before_train_epoch')
+        # Resuming at iteration N continues with the N-th batch, not the first.
+        batches = _InfiniteDataloaderIterator(self.dataloader, skip_batches=self._iter)
+        while self._iter < self._max_iters and not self.stop_training:
+            runner.model.train()
+            self.run_iter(next(batches))
+            self._decide_current_val_interval()
+            if (runner.val_loop is not None and self._iter >= self.val_begin
+                    and self._iter % self.val_interval == 0):
+                runner.val_loop.run()
+        runner.call_hook('after_train_epoch')
+        runner.call_hook('after_train')
+        return runner.model
+
+    def run_iter(self, data_batch) -> None:
+        runner = self.runner
+        runner.call_hook('before_train_iter', batch_idx=self._iter, data_batch=data_batch)
+        outputs = runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
+        runner.call_hook('after_train_iter', batch_idx=self._iter, data_batch=data_batch,
+                         outputs=outputs)
+        self._iter += 1
+
+    def _decide_current_val_interval(self) -> None:
+        step = bisect.bisect(self.dynamic_milestones, self._iter + 1)
+        self.val_interval = self.dynamic_intervals[step - 1]
+
+
+class _EvalLoop(BaseLoop):
+    """Shared body of ValLoop and TestLoop; ``mode`` names the hook points."""
+
+    mode = 'val'
+
+    def __init__(self, runner, dataloader: Union[DataLoader, dict],
+                 evaluator: Union[Evaluator, dict, list], fp16: bool = False) -> None:
+        super().__init__(runner, dataloader)
+        if isinstance(evaluator, (dict, list)):
+            self.evaluator = runner.build_evaluator(evaluator)
+        else:
+            assert isinstance(evaluator, Evaluator), (
+                f'evaluator must be an Evaluator, a dict or a list, got {type(evaluator)}')
+            self.evaluator = evaluator
+        _set_dataset_meta(runner, self.dataloader, self.evaluator, runner.visualizer)
+        self.fp16 = fp16
+
+    def run(self) -> dict:
+        runner, mode = self.runner, self.mode
+        # Evaluation must not shift the training's random streams.
+        with preserved_rng_state():
+            runner.call_hook(f'before_{mode}')
+            runner.call_hook(f'before_{mode}_epoch')
+            runner.model.eval()
+            for idx, data_batch in enumerate(self.dataloader):
+                self.run_iter(idx, data_batch)
+            metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+            runner.call_hook(f'after_{mode}_epoch', metrics=metrics)
+            runner.call_hook(f'after_{mode}')
+        return metrics
+
+    @torch.no_grad()
+    def run_iter(self, idx: int, data_batch) -> None:
+        runner, mode = self.runner, self.mode
+        runner.call_hook(f'before_{mode}_iter', batch_idx=idx, data_batch=data_batch)
+        with autocast(enabled=self.fp16):
+            outputs = getattr(runner.model, f'{mode}_step')(data_batch)
+        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+        runner.call_hook(f'after_{mode}_iter', batch_idx=idx, data_batch=data_batch,
+                         outputs=outputs)
+
+
+@LOOPS.register_module()
+class ValLoop(_EvalLoop):
+    """Run the model's ``val_step`` over the validation set and evaluate."""
+
+    mode = 'val'
+
+
+@LOOPS.register_module()
+class TestLoop(_EvalLoop):
+    """Run the model's ``test_step`` over the test set and evaluate."""
+
+    mode = 'test'

@@ -1,0 +1,928 @@
+"""The Runner: builds a training setup from objects or config dicts, then runs it.
+
+Reading guide:
+
+* ``__init__`` builds only what every mode needs (logger, message hub,
+  visualizer, model, hooks). Dataloaders, loops, optimizer wrapper,
+  schedulers and evaluators stay as given (often dicts) until ``train()``,
+  ``val()`` or ``test()`` needs them, so a user who only tests provides only
+  test pieces.
+* ``train()`` / ``val()`` / ``test()`` build their loop and hand over to it.
+  Loops own iteration (``loops.py``); hooks own side effects (``engine.hooks``);
+  component construction lives in ``builders.py``.
+* Checkpoints: ``save_checkpoint`` / ``resume`` / ``load_checkpoint`` at the
+  end of this file. A checkpoint holds only tensors and plain data.
+
+Where to extend: subclass and override ``setup_env`` or a ``build_*``
+method, register the subclass in ``RUNNERS`` and select it with
+``runner_type`` in the config; custom loops go to ``LOOPS``, hooks to ``HOOKS``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import os.path as osp
+import platform
+import time
+import warnings
+from collections import OrderedDict
+from typing import Any, Optional, Union
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+
+from engine.config import Config, ConfigDict
+from engine.device import get_device
+from engine.dist import broadcast, get_dist_info, init_dist, is_distributed, master_only
+from engine.evaluator import Evaluator
+from engine.hooks import Hook
+from engine.logging import LogProcessor, MessageHub, MMLogger
+from engine.model import (
+    MMDistributedDataParallel,
+    convert_sync_batchnorm,
+    is_model_wrapper,
+    revert_sync_batchnorm,
+)
+from engine.optim import OptimWrapper, OptimWrapperDict
+from engine.registry import HOOKS, LOOPS, MODEL_WRAPPERS, MODELS, RUNNERS, VISUALIZERS, DefaultScope
+from engine.visualization import Visualizer
+
+from . import builders
+from .base_loop import BaseLoop
+from .checkpoint import (
+    CheckpointError,
+    _load_checkpoint,
+    _revise_keys,
+    find_latest_checkpoint,
+    get_state_dict,
+    load_state_dict,
+    save_checkpoint,
+    weights_to_cpu,
+)
+from .loops import EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop
+from .priority import get_priority
+from .utils import get_rng_state, set_random_seed, set_rng_state
+
+ConfigType = Union[dict, Config, ConfigDict]
+
+# (key, type, priority) of the hooks every runner has unless told otherwise.
+DEFAULT_HOOKS = (
+    ('runtime_info', 'RuntimeInfoHook'),
+    ('timer', 'IterTimerHook'),
+    ('sampler_seed', 'DistSamplerSeedHook'),
+    ('logger', 'LoggerHook'),
+    ('param_scheduler', 'ParamSchedulerHook'),
+    ('checkpoint', 'CheckpointHook'),
+)
+
+
+def _engine_version() -> str:
+    from engine.runner import __version__
+    return __version__
+
+
+def _check_group(name: str, **parts) -> None:
+    """``parts`` must be all None or all given."""
+    given = [k for k, v in parts.items() if v is not None]
+    if given and len(given) != len(parts):
+        values = ', '.join(f'{k}={v!r}'[:120] for k, v in parts.items())
+        raise ValueError(f'{", ".join(parts)} should be either all None or not None, '
+                         f'but got {values}')
+
+
+def _to_plain(obj: Any) -> Any:
+    """Numpy values -> Python values, recursively, so torch's safe loader reads them."""
+    if isinstance(obj, dict):
+        return type(obj)((k, _to_plain(v)) for k, v in obj.items()) \
+            if isinstance(obj, OrderedDict) else {k: _to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_plain(v) for v in obj)
+    if type(obj).__module__ == 'numpy':
+        return obj.tolist() if hasattr(obj, 'tolist') else obj.item()
+    return obj
+
+
+@RUNNERS.register_module()
+class Runner:
+    """Train, validate and test a model. See the module docstring for the layout."""
+
+    cfg: Config
+    _train_loop: Optional[Union[BaseLoop, dict]]
+    _val_loop: Optional[Union[BaseLoop, dict]]
+    _test_loop: Optional[Union[BaseLoop, dict]]
+
+    def __init__(self,
+                 model: Union[nn.Module, dict],
+                 work_dir: str,
+                 train_dataloader: Optional[Union[DataLoader, dict]] = None,
+                 val_dataloader: Optional[Union[DataLoader, dict]] = None,
+                 test_dataloader: Optional[Union[DataLoader, dict]] = None,
+                 train_cfg: Optional[dict] = None,
+                 val_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 auto_scale_lr: Optional[dict] = None,
+                 optim_wrapper: Optional[Union[OptimWrapper, dict]] = None,
+                 param_scheduler: Optional[Union[Any, dict, list]] = None,
+                 val_evaluator: Optional[Union[Evaluator, dict, list]] = None,
+                 test_evaluator: Optional[Union[Evaluator, dict, list]] = None,
+                 default_hooks: Optional[dict] = None,
+                 custom_hooks: Optional[list] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 load_from: Optional[str] = None,
+                 resume: Union[bool, str] = False,
+                 launcher: str = 'none',
+                 env_cfg: Optional[dict] = None,
+                 log_processor: Optional[dict] = None,
+                 log_level: Union[int, str] = 'INFO',
+                 visualizer: Optional[Union[Visualizer, dict]] = None,
+                 default_scope: str = 'engine',
+                 randomness: Optional[dict] = None,
+                 experiment_name: Optional[str] = None,
+                 cfg: Optional[ConfigType] = None) -> None:
+        self._work_dir = osp.abspath(work_dir)
+        os.makedirs(self._work_dir, exist_ok=True)
+
+        if cfg is None:
+            self.cfg = Config(dict())
+        elif isinstance(cfg, Config):
+            self.cfg = copy.deepcopy(cfg)
+        elif isinstance(cfg, dict):
+            self.cfg = Config(cfg)
+        else:
+            raise TypeError(f'cfg should be a Config or a dict, but got {type(cfg)}')
+
+        # The doc examples give loader + evaluator without a loop cfg: take the default loop.
+        if val_dataloader is not None and val_evaluator is not None and val_cfg is None:
+            val_cfg = dict()
+        if test_dataloader is not None and test_evaluator is not None and test_cfg is None:
+            test_cfg = dict()
+        _check_group('train', train_dataloader=train_dataloader, train_cfg=train_cfg,
+                     optim_wrapper=optim_wrapper)
+        _check_group('val', val_dataloader=val_dataloader, val_cfg=val_cfg,
+                     val_evaluator=val_evaluator)
+        _check_group('test', test_dataloader=test_dataloader, test_cfg=test_cfg,
+                     test_evaluator=test_evaluator)
+        if param_scheduler is not None and optim_wrapper is None:
+            raise ValueError('param_scheduler should be None when optim_wrapper is None, '
+                             f'but got {param_scheduler}')
+        builders.check_param_scheduler_shape(param_scheduler)
+
+        self._train_dataloader = train_dataloader
+        self._train_loop = self._loop_cfg(train_cfg, train_dataloader)
+        self.optim_wrapper = optim_wrapper
+        self.auto_scale_lr = auto_scale_lr
+        self.param_schedulers = param_scheduler
+        self._val_dataloader = val_dataloader
+        self._val_evaluator = val_evaluator
+        self._val_loop = self._loop_cfg(val_cfg, val_dataloader, val_evaluator)
+        self._test_dataloader = test_dataloader
+        self._test_evaluator = test_evaluator
+        self._test_loop = self._loop_cfg(test_cfg, test_dataloader, test_evaluator)
+
+        self._launcher = launcher
+        self._distributed = launcher != 'none' or is_distributed()
+        env_cfg = dict(dist_cfg=dict(backend='nccl')) if env_cfg is None else env_cfg
+        self.setup_env(env_cfg)
+
+        self._randomness_cfg = dict(randomness or dict(seed=None))
+        self.set_randomness(**self._randomness_cfg)
+
+        self._experiment_name = self._unique_experiment_name(experiment_name)
+        self._log_dir = osp.join(self._work_dir, self._timestamp)
+        os.makedirs(self._log_dir, exist_ok=True)
+
+        self.default_scope = DefaultScope.get_instance(self._experiment_name,
+                                                       scope_name=default_scope)
+        self.log_processor = self.build_log_processor(log_processor)
+        self.logger = self.build_logger(log_level=log_level)
+        self._log_env(env_cfg)
+        self.message_hub = self.build_message_hub()
+        self.visualizer = self.build_visualizer(visualizer)
+        if self.cfg:
+            self.visualizer.add_config(self.cfg)
+
+        self._load_from = load_from
+        self._resume = resume
+        self._has_loaded = False
+
+        if isinstance(model, dict) and data_preprocessor is not None:
+            model.setdefault('data_preprocessor', data_preprocessor)
+        self.model = self.build_model(model)
+        self.model = self.wrap_model(self.cfg.get('model_wrapper_cfg'), self.model)
+        self._model_name = type(self._unwrapped_model).__name__
+
+        self._hooks: list[Hook] = []
+        self._hook_dispatch: dict[str, tuple] = {}
+        self.register_hooks(default_hooks, custom_hooks)
+        self.dump_config()
+
+    # ------------------------------------------------------------ from config
+    @classmethod
+    def from_cfg(cls, cfg: ConfigType) -> Runner:
+        """Build a runner from a config holding the constructor's arguments as keys."""
+        cfg = copy.deepcopy(cfg)
+        for key in ('model', 'work_dir'):
+            if key not in cfg:
+                raise KeyError(f'the config needs a `{key}` key to build a Runner'
+                               + (f' (config file: {cfg.filename})'
+                                  if getattr(cfg, 'filename', None) else ''))
+        return cls(
+            model=cfg['model'],
+            work_dir=cfg['work_dir'],
+            train_dataloader=cfg.get('train_dataloader'),
+            val_dataloader=cfg.get('val_dataloader'),
+            test_dataloader=cfg.get('test_dataloader'),
+            train_cfg=cfg.get('train_cfg'),
+            val_cfg=cfg.get('val_cfg'),
+            test_cfg=cfg.get('test_cfg'),
+            auto_scale_lr=cfg.get('auto_scale_lr'),
+            optim_wrapper=cfg.get('optim_wrapper'),
+            param_scheduler=cfg.get('param_scheduler'),
+            val_evaluator=cfg.get('val_evaluator'),
+            test_evaluator=cfg.get('test_evaluator'),
+            default_hooks=cfg.get('default_hooks'),
+            custom_hooks=cfg.get('custom_hooks'),
+            data_preprocessor=cfg.get('data_preprocessor'),
+            load_from=cfg.get('load_from'),
+            resume=cfg.get('resume', False),
+            launcher=cfg.get('launcher', 'none'),
+            env_cfg=cfg.get('env_cfg') or dict(dist_cfg=dict(backend='nccl')),
+            log_processor=cfg.get('log_processor'),
+            log_level=cfg.get('log_level', 'INFO'),
+            visualizer=cfg.get('visualizer'),
+            default_scope=cfg.get('default_scope', 'engine'),
+            randomness=cfg.get('randomness', dict(seed=None)),
+            experiment_name=cfg.get('experiment_name'),
+            cfg=cfg,
+        )
+
+    build_from_cfg = from_cfg  # the name the seed's §6.2 uses
+
+    @staticmethod
+    def _loop_cfg(loop_cfg, dataloader, evaluator=None):
+        """Keep a loop config (with its dataloader/evaluator) until the loop is needed."""
+        if loop_cfg is None or isinstance(loop_cfg, BaseLoop):
+            return loop_cfg
+        if not isinstance(loop_cfg, dict):
+            raise TypeError(f'a loop config should be a dict or a BaseLoop, got {type(loop_cfg)}')
+        loop_cfg = copy.copy(loop_cfg)
+        loop_cfg['dataloader'] = dataloader
+        if evaluator is not None:
+            loop_cfg['evaluator'] = evaluator
+        return loop_cfg
+
+    # ------------------------------------------------------------ environment
+    def setup_env(self, env_cfg: dict) -> None:
+        """cudnn, multiprocessing, distributed init, rank, timestamp, file limits."""
+        if env_cfg.get('cudnn_benchmark'):
+            torch.backends.cudnn.benchmark = True
+        mp_cfg = env_cfg.get('mp_cfg')
+        if mp_cfg:
+            self._set_multiprocessing(mp_cfg)
+        if self._distributed and not is_distributed():
+            init_dist(self._launcher, **env_cfg.get('dist_cfg', {}))
+        self._rank, self._world_size = get_dist_info()
+        stamp = torch.tensor(time.time(), dtype=torch.float64)
+        if self._world_size > 1:
+            broadcast(stamp)  # every rank names its files after rank 0's clock
+        self._timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime(stamp.item()))
+        if platform.system() != 'Windows':
+            import resource
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            wanted = max(env_cfg.get('resource_limit') or 4096, soft)
+            if hard != resource.RLIM_INFINITY:
+                wanted = min(wanted, hard)
+            if wanted != soft:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+    def _set_multiprocessing(self, mp_cfg: dict) -> None:
+        import multiprocessing as mp
+        method = mp_cfg.get('mp_start_method')
+        if method and platform.system() != 'Windows':
+            current = mp.get_start_method(allow_none=True)
+            if current is not None and current != method:
+                warnings.warn(f'Multi-processing start method `{method}` is different from '
+                              f'the previous setting `{current}`. It will be force set to '
+                              f'`{method}`.', stacklevel=2)
+            mp.set_start_method(method, force=True)
+        threads = mp_cfg.get('opencv_num_threads')
+        if threads is not None:
+            try:
+                import cv2
+                cv2.setNumThreads(threads)
+            except ImportError:
+                pass
+        if self._distributed:
+            for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+                if var not in os.environ:
+                    os.environ[var] = '1'
+                    warnings.warn(f'Setting {var} environment variable for each process to '
+                                  'be 1 by default, to avoid your system being overloaded.',
+                                  stacklevel=2)
+
+    def set_randomness(self, seed: Optional[int] = None, diff_rank_seed: bool = False,
+                       deterministic: bool = False) -> None:
+        self._deterministic = deterministic
+        self._seed = set_random_seed(seed=seed, deterministic=deterministic,
+                                     diff_rank_seed=diff_rank_seed)
+
+    def _unique_experiment_name(self, name: Optional[str]) -> str:
+        if name is not None:
+            base = f'{name}_{self._timestamp}'
+        elif self.cfg.filename is not None:
+            base = f'{osp.splitext(osp.basename(self.cfg.filename))[0]}_{self._timestamp}'
+        else:
+            base = self._timestamp
+        # Two runners created in the same second must not share a message hub.
+        unique, n = base, 1
+        while MessageHub.check_instance_created(unique):
+            unique, n = f'{base}_{n}', n + 1
+        return unique
+
+    def _log_env(self, env_cfg: dict) -> None:
+        from engine.utils.dl_utils import collect_env
+        env = collect_env()
+        lines = ['', '-' * 60, 'System environment:']
+        lines += [f'    {k}: {v}' for k, v in env.items()]
+        lines += ['', 'Runtime environment:']
+        lines += [f'    {k}: {v}' for k, v in env_cfg.items()]
+        lines += [f'    seed: {self._seed}', f'    deterministic: {self._deterministic}']
+        lines += [f'    Distributed launcher: {self._launcher}',
+                  f'    Distributed training: {self._distributed}',
+                  f'    GPU number: {self._world_size}', '-' * 60]
+        self.logger.info('\n'.join(lines))
+        if self.cfg:
+            self.logger.info(f'Config:\n{self.cfg.pretty_text}')
+
+    # ------------------------------------------------------------- properties
+    experiment_name = property(lambda self: self._experiment_name)
+    model_name = property(lambda self: self._model_name)
+    work_dir = property(lambda self: self._work_dir)
+    log_dir = property(lambda self: self._log_dir)
+    timestamp = property(lambda self: self._timestamp)
+    launcher = property(lambda self: self._launcher)
+    distributed = property(lambda self: self._distributed)
+    rank = property(lambda self: self._rank)
+    world_size = property(lambda self: self._world_size)
+    seed = property(lambda self: self._seed)
+    deterministic = property(lambda self: self._deterministic)
+    hooks = property(lambda self: self._hooks)
+
+    def _train_counter(self, name: str) -> int:
+        loop = self._train_loop
+        if loop is None:
+            return 0
+        if isinstance(loop, dict):
+            loop = self.train_loop
+        return getattr(loop, name)
+
+    max_epochs = property(lambda self: self._train_counter('max_epochs'))
+    max_iters = property(lambda self: self._train_counter('max_iters'))
+    epoch = property(lambda self: self._train_counter('epoch'))
+    iter = property(lambda self: self._train_counter('iter'))
+    val_interval = property(lambda self: self._train_counter('val_interval'))
+    val_begin = property(lambda self: self._train_counter('val_begin'))
+
+    @property
+    def train_loop(self) -> Optional[BaseLoop]:
+        if isinstance(self._train_loop, dict):
+            self._train_loop = self.build_train_loop(self._train_loop)
+        return self._train_loop
+
+    @property
+    def val_loop(self) -> Optional[BaseLoop]:
+        if isinstance(self._val_loop, dict):
+            self._val_loop = self.build_val_loop(self._val_loop)
+        return self._val_loop
+
+    @property
+    def test_loop(self) -> Optional[BaseLoop]:
+        if isinstance(self._test_loop, dict):
+            self._test_loop = self.build_test_loop(self._test_loop)
+        return self._test_loop
+
+    train_dataloader = property(lambda self: self.train_loop.dataloader)
+    val_dataloader = property(lambda self: self.val_loop.dataloader)
+    test_dataloader = property(lambda self: self.test_loop.dataloader)
+    val_evaluator = property(lambda self: self.val_loop.evaluator)
+    test_evaluator = property(lambda self: self.test_loop.evaluator)
+
+    @property
+    def _unwrapped_model(self) -> nn.Module:
+        return self.model.module if is_model_wrapper(self.model) else self.model
+
+    # ---------------------------------------------------------------- builders
+    def build_logger(self, log_level: Union[int, str] = 'INFO', log_file: Optional[str] = None,
+                     **kwargs) -> MMLogger:
+        if log_file is None:
+            log_file = osp.join(self._log_dir, f'{self._timestamp}.log')
+        kwargs.setdefault('name', self._experiment_name)
+        return MMLogger.get_instance(log_level=log_level, log_file=log_file, **kwargs)
+
+    def build_message_hub(self, message_hub: Optional[dict] = None) -> MessageHub:
+        if message_hub is None:
+            message_hub = dict(name=self._experiment_name)
+        elif isinstance(message_hub, dict):
+            message_hub = dict(message_hub)
+            message_hub.setdefault('name', self._experiment_name)
+        else:
+            raise TypeError(f'message_hub should be dict or None, but got {message_hub}')
+        return MessageHub.get_instance(**message_hub)
+
+    def build_visualizer(self, visualizer: Optional[Union[Visualizer, dict]] = None
+                         ) -> Visualizer:
+        if visualizer is None:
+            return Visualizer.get_instance(name=self._experiment_name,
+                                           vis_backends=[dict(type='LocalVisBackend')],
+                                           save_dir=self._log_dir)
+        if isinstance(visualizer, Visualizer):
+            return visualizer
+        if isinstance(visualizer, dict):
+            visualizer = dict(visualizer)
+            visualizer.setdefault('name', self._experiment_name)
+            visualizer.setdefault('save_dir', self._log_dir)
+            return VISUALIZERS.build(visualizer)
+        raise TypeError('visualizer should be Visualizer object, a dict or None, '
+                        f'but got {visualizer}')
+
+    def build_model(self, model: Union[nn.Module, dict]) -> nn.Module:
+        if isinstance(model, nn.Module):
+            return model
+        if isinstance(model, dict):
+            return MODELS.build(model)
+        raise TypeError(f'model should be a nn.Module object or dict, but got {model}')
+
+    def wrap_model(self, model_wrapper_cfg: Optional[dict], model: nn.Module) -> nn.Module:
+        if is_model_wrapper(model):
+            if model_wrapper_cfg is not None:
+                raise TypeError('model has been wrapped and "model_wrapper_cfg" should be '
+                                f'None, but got {model_wrapper_cfg}')
+            return model
+        model = model.to(get_device())
+        if not self._distributed:
+            self.logger.info('Distributed training is not used, all SyncBatchNorm (SyncBN) '
+                             'layers in the model will be automatically reverted to '
+                             'BatchNormXd layers if they are used.')
+            return revert_sync_batchnorm(model)
+        if self.cfg.get('sync_bn') is not None:
+            model = convert_sync_batchnorm(model, implementation=self.cfg.sync_bn)
+        device_ids = ([int(os.environ.get('LOCAL_RANK', 0))]
+                      if get_device() == 'cuda' else None)
+        if model_wrapper_cfg is None:
+            return MMDistributedDataParallel(
+                module=model, device_ids=device_ids, broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get('find_unused_parameters', False))
+        cfg = dict(model_wrapper_cfg)
+        wrapper_type = MODEL_WRAPPERS.get(cfg['type']) if isinstance(cfg['type'], str) \
+            else cfg['type']
+        default_args = dict(module=model)
+        if isinstance(wrapper_type, type) and issubclass(
+                wrapper_type, torch.nn.parallel.DistributedDataParallel):
+            default_args['device_ids'] = device_ids
+        return MODEL_WRAPPERS.build(cfg, default_args=default_args)
+
+    @staticmethod
+    def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = None,
+                         diff_rank_seed: bool = False) -> DataLoader:
+        return builders.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+
+    def build_evaluator(self, evaluator: Union[Evaluator, dict, list]) -> Evaluator:
+        return builders.build_evaluator(evaluator)
+
+    def build_optim_wrapper(self, optim_wrapper) -> Union[OptimWrapper, OptimWrapperDict]:
+        return builders.build_optim_wrapper_for(self.model, optim_wrapper)
+
+    def build_param_scheduler(self, scheduler) -> Union[list, dict]:
+        assert isinstance(self.optim_wrapper, OptimWrapper), (
+            '`build_optim_wrapper` should be called before `build_param_scheduler`')
+        epoch_length, default_end = None, None
+        loop = self._train_loop
+        if isinstance(loop, BaseLoop):
+            epoch_length = len(loop.dataloader)
+
+            def default_end(cfg: dict) -> int:
+                # a schedule without `end` spans the whole training
+                return loop.max_epochs if cfg.get('by_epoch', True) else loop.max_iters
+        return builders.build_param_schedulers(self.optim_wrapper, scheduler, epoch_length,
+                                               default_end)
+
+    def build_log_processor(self, log_processor) -> LogProcessor:
+        return builders.build_log_processor(log_processor)
+
+    def build_train_loop(self, loop: Union[BaseLoop, dict]) -> BaseLoop:
+        if isinstance(loop, BaseLoop):
+            return loop
+        if not isinstance(loop, dict):
+            raise TypeError(f'train_loop should be a Loop object or dict, but got {loop}')
+        cfg = copy.deepcopy({k: v for k, v in loop.items() if k != 'dataloader'})
+        dataloader = loop.get('dataloader', self._train_dataloader)
+        if 'type' in cfg and 'by_epoch' in cfg:
+            raise RuntimeError('Only one of `type` or `by_epoch` can exist in `train_cfg`.')
+        if 'type' in cfg:
+            return LOOPS.build(cfg, default_args=dict(runner=self, dataloader=dataloader))
+        by_epoch = cfg.pop('by_epoch', True)
+        loop_type = EpochBasedTrainLoop if by_epoch else IterBasedTrainLoop
+        needed = 'max_epochs' if by_epoch else 'max_iters'
+        if needed not in cfg:
+            raise KeyError(f'train_cfg with by_epoch={by_epoch} needs `{needed}`, '
+                           f'got keys {sorted(cfg)}')
+        try:
+            return loop_type(**cfg, runner=self, dataloader=dataloader)
+        except TypeError as err:
+            raise TypeError(f'invalid train_cfg for {loop_type.__name__}: {err}') from err
+
+    def _build_eval_loop(self, loop, default_type, what: str) -> BaseLoop:
+        if isinstance(loop, BaseLoop):
+            return loop
+        if not isinstance(loop, dict):
+            raise TypeError(f'{what} should be a Loop object or dict, but got {loop}')
+        cfg = copy.deepcopy({k: v for k, v in loop.items()
+                             if k not in ('dataloader', 'evaluator')})
+        default_args = dict(runner=self, dataloader=loop['dataloader'],
+                            evaluator=loop['evaluator'])
+        if 'type' in cfg:
+            return LOOPS.build(cfg, default_args=default_args)
+        return default_type(**cfg, **default_args)
+
+    def build_val_loop(self, loop: Union[BaseLoop, dict]) -> BaseLoop:
+        return self._build_eval_loop(loop, ValLoop, 'val_loop')
+
+    def build_test_loop(self, loop: Union[BaseLoop, dict]) -> BaseLoop:
+        return self._build_eval_loop(loop, TestLoop, 'test_loop')
+
+    def scale_lr(self, optim_wrapper, auto_scale_lr: Optional[dict] = None) -> None:
+        """Scale every learning rate linearly by real / base batch size."""
+        if not auto_scale_lr or not auto_scale_lr.get('enable', False):
+            return
+        assert 'base_batch_size' in auto_scale_lr, (
+            'Lack of `base_batch_size` in `auto_scale_lr`.')
+        if self._schedulers_built():
+            raise RuntimeError('`scale_lr` should be called before building ParamScheduler '
+                               'because ParamScheduler will store initial lr from optimizer '
+                               'wrappers')
+        dataloader = self.train_dataloader
+        batch_size = dataloader.batch_size or getattr(dataloader.batch_sampler, 'batch_size', 1)
+        real_bs = self._world_size * batch_size
+        base_bs = auto_scale_lr['base_batch_size']
+        ratio = float(real_bs) / float(base_bs)
+        self.logger.info(f'LR is set based on batch size of {base_bs} and the current batch '
+                         f'size is {real_bs}. Scaling the original LR by {ratio}.')
+        wrappers = optim_wrapper.values() if isinstance(optim_wrapper, OptimWrapperDict) \
+            else [optim_wrapper]
+        for wrapper in wrappers:
+            for group in wrapper.optimizer.param_groups:
+                group['lr'] = group['lr'] * ratio
+
+    def _schedulers_built(self) -> bool:
+        groups = self.param_schedulers
+        if isinstance(groups, dict) and 'type' not in groups:
+            groups = [s for value in groups.values()
+                      for s in (value if isinstance(value, list) else [value])]
+        elif not isinstance(groups, list):
+            groups = [groups]
+        return any(s is not None and not isinstance(s, dict) for s in groups)
+
+    # ------------------------------------------------------------------ hooks
+    def register_hook(self, hook: Union[Hook, dict], priority=None) -> None:
+        """Insert ``hook`` by priority; equal priorities keep registration order."""
+        if not isinstance(hook, (Hook, dict)):
+            raise TypeError(f'hook should be an instance of Hook or dict, but got {hook}')
+        hook_priority = None
+        if isinstance(hook, dict):
+            hook = dict(hook)
+            hook_priority = hook.pop('priority', None)
+            hook = HOOKS.build(hook)
+        for candidate in (priority, hook_priority, getattr(hook, 'priority', 'NORMAL')):
+            if candidate is not None:
+                hook.priority = candidate
+                break
+        value = get_priority(hook.priority)
+        position = len(self._hooks)
+        for i in range(len(self._hooks) - 1, -1, -1):
+            if value >= get_priority(self._hooks[i].priority):
+                position = i + 1
+                break
+        else:
+            position = 0
+        self._hooks.insert(position, hook)
+        self._hook_dispatch.clear()
+
+    def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
+        default = OrderedDict((key, dict(type=type_name)) for key, type_name in DEFAULT_HOOKS)
+        default['checkpoint']['interval'] = 1
+        for key, value in (hooks or {}).items():
+            if value is None:
+                assert key in default, (
+                    f'default_hooks[{key!r}] is None but {key!r} is not a default hook; '
+                    f'default hooks: {list(default)}')
+                del default[key]
+            else:
+                default[key] = value
+        for hook in default.values():
+            self.register_hook(hook)
+
+    def register_custom_hooks(self, hooks) -> None:
+        if isinstance(hooks, (Hook, dict)):
+            hooks = [hooks]  # §7.2 passes a single dict
+        for hook in hooks:
+            self.register_hook(hook)
+
+    def register_hooks(self, default_hooks: Optional[dict] = None, custom_hooks=None) -> None:
+        self.register_default_hooks(default_hooks)
+        if custom_hooks is not None:
+            self.register_custom_hooks(custom_hooks)
+
+    def _dispatch_list(self, fn_name: str) -> tuple:
+        """Bound methods of the hooks that do something at ``fn_name``.
+
+        Hooks inheriting the base class's no-op are left out, so a point no
+        hook uses costs one dict lookup per call (this runs every iteration).
+        """
+        methods = []
+        base = getattr(Hook, fn_name, None)
+        for hook in self._hooks:
+            method = getattr(hook, fn_name, None)
+            if method is None:
+                continue
+            if base is not None and Hook._is_noop(type(hook), fn_name):
+                continue
+            methods.append(method)
+        result = tuple(methods)
+        self._hook_dispatch[fn_name] = result
+        return result
+
+    def call_hook(self, fn_name: str, **kwargs) -> None:
+        """Call ``fn_name`` on every hook defining it, in priority order."""
+        methods = self._hook_dispatch.get(fn_name)
+        if methods is None:
+            methods = self._dispatch_list(fn_name)
+        for method in methods:
+            try:
+                method(self, **kwargs)
+            except TypeError as err:
+                raise TypeError(f'{err} in {method.__self__}') from err
+
+    def get_hooks_info(self) -> str:
+        from engine.hooks.hook import HOOK_POINTS
+        lines = []
+        for point in HOOK_POINTS:
+            names = [f'({get_priority(h.priority):<3}) {type(h).__name__:<35}'
+                     for h in self._hooks if point in Hook._points_of(type(h))]
+            if names:
+                lines.append(f'{point}:\n' + '\n'.join(names) + '\n' + '-' * 50)
+        return '\n'.join(lines)
+
+    # --------------------------------------------------------------- running
+    def _init_model_weights(self) -> None:
+        model = self._unwrapped_model
+        if hasattr(model, 'init_weights'):
+            model.init_weights()
+            if self._world_size > 1:
+                for param in model.state_dict().values():
+                    broadcast(param)
+
+    def train(self) -> nn.Module:
+        """Train (and validate, when configured); return the trained model."""
+        model = self._unwrapped_model
+        if not hasattr(model, 'train_step'):
+            raise RuntimeError(f'If you want to train your model, please make sure your model '
+                               f'{type(model).__name__} has implemented `train_step`.')
+        if self._val_loop is not None and not hasattr(model, 'val_step'):
+            raise RuntimeError(f'If you want to validate your model, please make sure your '
+                               f'model {type(model).__name__} has implemented `val_step`.')
+        if self._train_loop is None:
+            raise RuntimeError('`self._train_loop` should not be None when calling train '
+                               'method. Please provide `train_dataloader`, `train_cfg`, '
+                               '`optimizer` and `param_scheduler` arguments when '
+                               'initializing runner.')
+        self._train_loop = self.build_train_loop(self._train_loop)
+        self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
+        self.scale_lr(self.optim_wrapper, self.auto_scale_lr)
+        if self.param_schedulers is not None:
+            self.param_schedulers = self.build_param_scheduler(self.param_schedulers)
+        if self._val_loop is not None:
+            self._val_loop = self.build_val_loop(self._val_loop)
+
+        self.call_hook('before_run')
+        try:
+            self._init_model_weights()
+            self.load_or_resume()
+            self.optim_wrapper.initialize_count_status(
+                self.model, self._train_loop.iter, self._train_loop.max_iters)
+            return self.train_loop.run()
+        finally:
+            # after_run flushes logs and closes backends, also when training fails
+            self.call_hook('after_run')
+
+    def _evaluate(self, mode: str) -> dict:
+        loop_attr = f'_{mode}_loop'
+        if getattr(self, loop_attr) is None:
+            raise RuntimeError(f'`self.{loop_attr}` should not be None when calling {mode} '
+                               f'method. Please provide `{mode}_dataloader`, `{mode}_cfg` and '
+                               f'`{mode}_evaluator` arguments when initializing runner.')
+        loop = getattr(self, f'{mode}_loop')
+        self.call_hook('before_run')
+        try:
+            self.load_or_resume()
+            return loop.run()
+        finally:
+            self.call_hook('after_run')
+
+    def val(self) -> dict:
+        """Run the validation loop once; return its metrics."""
+        return self._evaluate('val')
+
+    def test(self) -> dict:
+        """Run the test loop once; return its metrics."""
+        return self._evaluate('test')
+
+    # ------------------------------------------------------------ checkpoints
+    def load_or_resume(self) -> None:
+        """Load ``load_from`` or resume, once per runner."""
+        if self._has_loaded:
+            return
+        if self._resume and self._load_from is None:
+            self._resume_latest()
+        elif self._resume:
+            self.resume(self._load_from)
+        elif self._load_from is not None:
+            self.load_checkpoint(self._load_from)
+        self._has_loaded = True
+
+    def _resume_latest(self) -> None:
+        """Resume from ``last_checkpoint``; if that file is damaged, from the newest
+        intact checkpoint in ``work_dir`` (a crash mid-save never costs the run)."""
+        latest = find_latest_checkpoint(self._work_dir)
+        candidates = [latest] if latest else []
+        others = [osp.join(self._work_dir, f) for f in os.listdir(self._work_dir)
+                  if f.endswith('.pth')]
+        others.sort(key=osp.getmtime, reverse=True)
+        candidates += [c for c in others if c != latest]
+        for candidate in candidates:
+            try:
+                self.resume(candidate)
+                self.logger.info(f'Auto resumed from the latest checkpoint {candidate}.')
+                return
+            except (CheckpointError, FileNotFoundError) as err:
+                self.logger.warning(f'Cannot resume from {candidate}: {err}. '
+                                    'Trying an older checkpoint.')
+        if candidates:
+            self.logger.warning('No intact checkpoint found in '
+                                f'{self._work_dir}; training starts from scratch.')
+
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
+                        revise_keys=((r'^module.', ''),), weights_only: bool = True) -> dict:
+        """Load weights (not training state) from ``filename``."""
+        checkpoint = _load_checkpoint(filename, map_location=map_location,
+                                      weights_only=weights_only)
+        if not isinstance(checkpoint, dict):
+            raise CheckpointError(f'No state_dict found in checkpoint file {filename}')
+        # Hooks may rewrite the checkpoint (EMA weights) before the model sees it.
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        state_dict = _revise_keys(checkpoint.get('state_dict', checkpoint), revise_keys)
+        load_state_dict(self._unwrapped_model, state_dict, strict=strict, logger=self.logger)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def resume(self, filename: str, resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True, map_location='default') -> None:
+        """Restore the training state saved in ``filename``."""
+        if map_location == 'default':
+            device = get_device()
+            map_location = f'cuda:{torch.cuda.current_device()}' if device == 'cuda' else 'cpu'
+        checkpoint = self.load_checkpoint(filename, map_location=map_location)
+        meta = checkpoint.get('meta', {})
+        loop = self.train_loop
+        if loop is not None:
+            loop._epoch = meta.get('epoch', 0)
+            loop._iter = meta.get('iter', 0)
+
+        resumed_seed = meta.get('seed')
+        if resumed_seed is not None and resumed_seed != self._seed:
+            if self._randomness_cfg.get('seed') is not None:
+                self.logger.warning(f'The value of random seed in the checkpoint '
+                                    f'"{resumed_seed}" is different from the value in '
+                                    f'`randomness` config "{self._seed}"')
+            self._randomness_cfg.update(seed=resumed_seed)
+            self.set_randomness(**self._randomness_cfg)
+        if 'rng_state' in checkpoint:
+            set_rng_state(checkpoint['rng_state'][min(self._rank,
+                                                      len(checkpoint['rng_state']) - 1)])
+
+        dataset_meta = meta.get('dataset_meta')
+        if loop is not None and dataset_meta is not None:
+            current = getattr(loop.dataloader.dataset, 'metainfo', None)
+            if current is not None and _to_plain(current) != dataset_meta:
+                self.logger.warning('The dataset metainfo from the resumed checkpoint is '
+                                    'different from the current training dataset, please '
+                                    'check the correctness of the checkpoint or the training '
+                                    'dataset.')
+
+        self.message_hub.load_state_dict(checkpoint['message_hub'])
+
+        if 'optimizer' in checkpoint and resume_optimizer:
+            self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
+            self.optim_wrapper.load_state_dict(checkpoint['optimizer'])
+        if resume_param_scheduler and self.param_schedulers is None:
+            self.logger.warning('`resume_param_scheduler` is True but `self.param_schedulers` '
+                                'is None, so skip resuming parameter schedulers')
+            resume_param_scheduler = False
+        if 'param_schedulers' in checkpoint and resume_param_scheduler:
+            self.param_schedulers = self.build_param_scheduler(self.param_schedulers)
+            saved = checkpoint['param_schedulers']
+            if isinstance(self.param_schedulers, dict):
+                for name, schedulers in self.param_schedulers.items():
+                    for scheduler, state in zip(schedulers, saved[name]):
+                        scheduler.load_state_dict(state)
+            else:
+                for scheduler, state in zip(self.param_schedulers, saved):
+                    scheduler.load_state_dict(state)
+        self._has_loaded = True
+        self.logger.info(f'resumed epoch: {self.epoch}, iter: {self.iter}')
+
+    def _all_rng_states(self) -> list:
+        """Every rank's random state (rank order), so each rank resumes its own stream."""
+        state = get_rng_state()
+        if self._world_size == 1:
+            return [state]
+        from engine.dist import all_gather_object
+        return all_gather_object(state)
+
+    def save_checkpoint(self, out_dir: str, filename: str,
+                        file_client_args: Optional[dict] = None, save_optimizer: bool = True,
+                        save_param_scheduler: bool = True, meta: Optional[dict] = None,
+                        by_epoch: bool = True, backend_args: Optional[dict] = None) -> None:
+        """Write the full training state to ``out_dir/filename`` (rank 0 writes)."""
+        rng_states = self._all_rng_states()  # collective: every rank takes part
+        if self._rank != 0:
+            return
+        self._save_checkpoint_master(out_dir, filename, file_client_args, save_optimizer,
+                                     save_param_scheduler, meta, by_epoch, backend_args,
+                                     rng_states)
+
+    def _save_checkpoint_master(self, out_dir, filename, file_client_args, save_optimizer,
+                                save_param_scheduler, meta, by_epoch, backend_args,
+                                rng_states) -> None:
+        if meta is None:
+            meta = dict()
+        elif not isinstance(meta, dict):
+            raise TypeError(f'meta should be a dict or None, but got {type(meta)}')
+        if file_client_args is not None:
+            warnings.warn('"file_client_args" will be deprecated in future. Please use '
+                          '"backend_args" instead', DeprecationWarning, stacklevel=3)
+            if backend_args is not None:
+                raise ValueError('"file_client_args" and "backend_args" cannot be set at '
+                                 'the same time.')
+        if by_epoch:
+            meta.update(epoch=self.epoch + 1, iter=self.iter)
+        else:
+            meta.update(epoch=self.epoch, iter=self.iter + 1)
+        if '://' in str(out_dir) or backend_args or file_client_args:
+            from engine.fileio import get_file_backend
+            backend = get_file_backend(out_dir, backend_args=backend_args or file_client_args)
+            filepath = backend.join_path(out_dir, filename)
+        else:
+            filepath = osp.join(out_dir, filename)
+        meta.update(cfg=self.cfg.pretty_text, seed=self._seed,
+                    experiment_name=self._experiment_name,
+                    time=time.strftime('%Y%m%d_%H%M%S', time.localtime()),
+                    engine_version=_engine_version(), mmengine_version=_engine_version())
+        if self._train_loop is not None and not isinstance(self._train_loop, dict):
+            dataset_meta = getattr(self._train_loop.dataloader.dataset, 'metainfo', None)
+            if dataset_meta is not None:
+                meta['dataset_meta'] = dataset_meta
+
+        checkpoint = dict(meta=_to_plain(meta),
+                          state_dict=weights_to_cpu(get_state_dict(self.model)),
+                          message_hub=self.message_hub.state_dict(),
+                          rng_state=rng_states)
+        if save_optimizer:
+            if isinstance(self.optim_wrapper, OptimWrapper):
+                checkpoint['optimizer'] = self.optim_wrapper.state_dict()
+            else:
+                raise TypeError('self.optim_wrapper should be an `OptimWrapper` or '
+                                '`OptimWrapperDict` instance, but got '
+                                f'{type(self.optim_wrapper)}')
+        if save_param_scheduler and self.param_schedulers is None:
+            self.logger.warning('`save_param_scheduler` is True but `self.param_schedulers` '
+                                'is None, so skip saving parameter schedulers')
+        elif save_param_scheduler:
+            if isinstance(self.param_schedulers, dict):
+                checkpoint['param_schedulers'] = {
+                    name: [s.state_dict() for s in schedulers]
+                    for name, schedulers in self.param_schedulers.items()}
+            else:
+                checkpoint['param_schedulers'] = [s.state_dict() for s in self.param_schedulers]
+        self.call_hook('before_save_checkpoint', checkpoint=checkpoint)
+        save_checkpoint(checkpoint, filepath, backend_args=backend_args or file_client_args)
+
+    @master_only
+    def dump_config(self) -> None:
+        """Write the config beside the checkpoints (``work_dir/<cfg name>``)."""
+        if not self.cfg:
+            return
+        name = osp.basename(self.cfg.filename) if self.cfg.filename else f'{self._timestamp}.py'
+        self.cfg.dump(osp.join(self._work_dir, name))
