@@ -52,10 +52,12 @@ class LmdbBackend(BaseStorageBackend):
 
     def get(self, filepath: Union[str, Path]) -> Optional[bytes]:
         """Value stored under key ``filepath``; None if the key is absent."""
-        if self._client is None:
-            self._client = self._get_client()
-        with self._client.begin(write=False) as txn:
-            return txn.get(str(filepath).encode('ascii'))
+        client = self._client
+        if client is None:
+            client = self._client = self._get_client()
+        key = (filepath if type(filepath) is str else str(filepath)).encode('ascii')
+        with client.begin() as txn:
+            return txn.get(key)
 
     def get_text(self, filepath: Any, encoding: str = 'utf-8') -> str:
         raise NotImplementedError('LmdbBackend does not support `get_text`; use `get`')
