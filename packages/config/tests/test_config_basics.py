@@ -5,6 +5,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+
 from engine.config import Config, ConfigDict
 
 

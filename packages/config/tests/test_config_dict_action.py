@@ -3,6 +3,7 @@
 import argparse
 
 import pytest
+
 from engine.config import Config, ConfigDict, DictAction
 
 

@@ -4,6 +4,7 @@ import sys
 import uuid
 
 import pytest
+
 from engine.config import Config
 
 SCHEDULE = "train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=1)\n"

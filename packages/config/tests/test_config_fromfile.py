@@ -5,6 +5,7 @@ import warnings
 
 import pytest
 import yaml
+
 from engine.config import Config, ConfigDict
 
 LEARN = {'test_int': 1, 'test_list': [1, 2, 3], 'test_dict': {'key1': 'value1', 'key2': 0.1}}

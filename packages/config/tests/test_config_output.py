@@ -4,6 +4,7 @@ import json
 
 import pytest
 import yaml
+
 from engine.config import Config
 
 SIMPLE = "item1 = [1, 2]\nitem2 = dict(a=0)\nitem3 = True\nitem4 = 'test'\n"

@@ -2,8 +2,20 @@
 
 from .config import Config
 from .config_dict import ConfigDict
-from .dict_action import DictAction
 
 __version__ = "0.1.0"
 
 __all__ = ['Config', 'ConfigDict', 'DictAction', '__version__']
+
+
+def __getattr__(name: str):
+    # DictAction needs argparse; load it on first use to keep `import engine.config` light.
+    if name == 'DictAction':
+        from .dict_action import DictAction
+
+        return DictAction
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | {'DictAction'})

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import os
 import os.path as osp
-import tempfile
-import warnings
-from pathlib import Path
-from typing import Any, Iterator
 
-from . import formats
 from .config_dict import ConfigDict, to_config_value
 from .parsing import (
     SUPPORTED_EXTS,
@@ -19,6 +14,11 @@ from .parsing import (
     unsupported_format_error,
 )
 from .pretty import pretty_text as _pretty_text
+
+TYPE_CHECKING = False  # typing is not imported at runtime: it costs import time
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Iterator
 
 RESERVED_KEYS = ('filename', 'text', 'pretty_text')
 
@@ -35,8 +35,8 @@ class Config:
 
     def __init__(self, cfg_dict: dict | None = None, cfg_text: str | None = None,
                  filename: str | Path | None = None) -> None:
-        if isinstance(filename, Path):
-            filename = str(filename)
+        if isinstance(filename, os.PathLike):
+            filename = os.fspath(filename)
         if cfg_dict is None:
             cfg_dict = {}
         elif not isinstance(cfg_dict, dict):
@@ -65,8 +65,8 @@ class Config:
         installed package (looked up through its ``.mim/model-index.yml``
         first, then under ``.mim/configs``).
         """
-        if isinstance(filename, Path):
-            filename = str(filename)
+        if isinstance(filename, os.PathLike):
+            filename = os.fspath(filename)
         path = filename
         if '::' in filename:
             from .external import external_config_path
@@ -88,9 +88,13 @@ class Config:
         if file_format not in SUPPORTED_EXTS:
             raise unsupported_format_error(f'<string>{file_format}')
         if file_format != '.py' and 'dict(' in cfg_str:
+            import warnings
+
             warnings.warn(f'Please check "file_format", the file format may be .py '
                           f'(got {file_format!r})', stacklevel=2)
         name = f'engine_config_{os.getpid()}_{id(cfg_str):x}{file_format}'
+        import tempfile
+
         path = osp.join(tempfile.gettempdir(), name)
         cfg_dict, text = load_config(path, True, raw_text=cfg_str)
         if cfg_dict.get('custom_imports'):
@@ -140,7 +144,7 @@ class Config:
             if self.filename is None or self.filename.endswith('.py'):
                 return self.pretty_text
             return _serialise(self.to_dict(), osp.splitext(self.filename)[1])
-        file = str(file)
+        file = os.fspath(file)
         ext = osp.splitext(file)[1]
         content = self.pretty_text if ext == '.py' else _serialise(self.to_dict(), ext)
         _atomic_write(file, content)
@@ -246,6 +250,8 @@ def _import_custom_modules(custom_imports: Any, path: str) -> None:
 
 
 def _serialise(obj: dict, ext: str) -> str:
+    from . import formats
+
     if ext == '.json':
         return formats.dump_json(obj)
     if ext in ('.yaml', '.yml'):
@@ -255,6 +261,8 @@ def _serialise(obj: dict, ext: str) -> str:
 
 def _atomic_write(file: str, content: str) -> None:
     """Write via a temp file in the same folder, so no half-written file remains."""
+    import tempfile
+
     folder = osp.dirname(osp.abspath(file))
     fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix=osp.basename(file), dir=folder)
     try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from addict import Dict
+
+TYPE_CHECKING = False  # typing is not imported at runtime: it costs import time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def to_config_value(value: Any) -> Any:

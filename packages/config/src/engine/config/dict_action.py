@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from argparse import Action, ArgumentParser, Namespace
-from typing import Any, Sequence
+
+TYPE_CHECKING = False  # typing is not imported at runtime: it costs import time
+if TYPE_CHECKING:
+    from typing import Any, Sequence
 
 
 class DictAction(Action):

@@ -8,7 +8,10 @@ tuples survive a YAML dump and reload; nothing else can construct objects.
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at runtime: it costs import time
+if TYPE_CHECKING:
+    from typing import Any
 
 _yaml_classes: tuple | None = None
 

@@ -18,12 +18,13 @@ import itertools
 import os
 import os.path as osp
 import re
-import warnings
 from types import FunctionType, ModuleType
-from typing import Any
 
-from . import formats
 from .config_dict import ConfigDict
+
+TYPE_CHECKING = False  # typing is not imported at runtime: it costs import time
+if TYPE_CHECKING:
+    from typing import Any
 
 SUPPORTED_EXTS = ('.py', '.json', '.yaml', '.yml')
 BASE_KEY = '_base_'
@@ -82,6 +83,8 @@ def _load(path: str, use_predefined: bool, stack: tuple, raw: str | None = None
     if ext == '.py':
         result = _run_python(text, path, bases)
     else:
+        from . import formats
+
         result = formats.load_json(text, path) if ext == '.json' else formats.load_yaml(text, path)
         if result is None:
             result = {}
@@ -270,6 +273,8 @@ def _warn_deprecated(path: str, info: Any) -> None:
             message += f' Please use {info["expected"]} instead.'
         if 'reference' in info:
             message += f' More information can be found at {info["reference"]}'
+    import warnings
+
     warnings.warn(message, DeprecationWarning, stacklevel=4)
 
 

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import math
 from keyword import iskeyword
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at runtime: it costs import time
+if TYPE_CHECKING:
+    from typing import Any
 
 WIDTH = 79
 INDENT = 4
