@@ -1,0 +1,161 @@
+"""End-to-end runs of the Runner on a toy model: the quick-start flow,
+checkpoint files and contents, logs, and exact resume."""
+
+from __future__ import annotations
+
+import json
+import os.path as osp
+import re
+
+import pytest
+import torch
+from runner_toys import toy_runner_cfg
+
+from engine.hooks import Hook
+from engine.runner import Runner
+
+
+def _scalar_lines(runner) -> list:
+    path = osp.join(runner.log_dir, 'vis_data', 'scalars.json')
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_quickstart_train_val_test(tmp_path):
+    runner = Runner(**toy_runner_cfg(tmp_path, log_level='INFO'))
+    model = runner.train()
+    assert model is runner.model
+    assert runner.epoch == 3 and runner.iter == 18  # 24 samples / batch 4 = 6 per epoch
+
+    for epoch in (1, 2, 3):
+        assert osp.isfile(tmp_path / f'epoch_{epoch}.pth')
+    with open(tmp_path / 'last_checkpoint') as f:
+        assert f.read() == str(tmp_path / 'epoch_3.pth')
+
+    with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
+        log = f.read()
+    assert re.search(r'Epoch\(train\) +\[1\]\[2/6\] +lr: 5\.0000e-02 +eta: \S+ +time: \S+ '
+                     r'+data_time: \S+ +memory: \d+ +loss: \S+', log) or \
+        re.search(r'Epoch\(train\) +\[1\]\[2/6\]', log), log
+    assert re.search(r'Epoch\(val\) \[1\]\[2/2\] +acc: \S+ +mse: \S+', log), log
+
+    lines = _scalar_lines(runner)
+    train_lines = [line for line in lines if 'loss' in line]
+    assert [line['step'] for line in train_lines] == [2, 4, 6, 8, 10, 12, 14, 16, 18]
+    assert all(line['lr'] == pytest.approx(0.05 if line['step'] <= 12 else 0.025)
+               for line in train_lines)
+    val_lines = [line for line in lines if 'acc' in line]
+    assert [line['step'] for line in val_lines] == [1, 2, 3]
+
+    metrics = runner.test()
+    assert set(metrics) == {'acc', 'mse'}
+    assert metrics['mse'] == pytest.approx(runner.val()['mse'])
+
+
+def test_checkpoint_is_plain_data_and_has_the_documented_keys(tmp_path):
+    runner = Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=1)))
+    runner.train()
+    # torch's safe loader (the default since torch 2.6) must read it
+    ckpt = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+    assert {'meta', 'state_dict', 'message_hub', 'optimizer', 'param_schedulers'} <= set(ckpt)
+    meta = ckpt['meta']
+    assert meta['epoch'] == 1 and meta['iter'] == 6 and meta['seed'] == 42
+    assert meta['experiment_name'] == runner.experiment_name
+    assert meta['dataset_meta'] == {'classes': ('toy',)}
+    assert 'mmengine_version' in meta and isinstance(meta['cfg'], str)
+    assert set(ckpt['state_dict']) == {'linear1.weight', 'linear1.bias',
+                                       'linear2.weight', 'linear2.bias'}
+    assert ckpt['param_schedulers'][0]['milestones'] == {2: 1} or \
+        2 in ckpt['param_schedulers'][0]['milestones']
+
+
+class _StopAfterEpoch(Hook):
+    """Simulates a crash right after the checkpoint of epoch ``n`` is written."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, n: int, by_iter: bool = False):
+        self.n = n
+        self.by_iter = by_iter
+
+    def after_train_epoch(self, runner):
+        if not self.by_iter and runner.epoch + 1 == self.n:
+            raise KeyboardInterrupt('simulated crash')
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if self.by_iter and runner.iter + 1 == self.n:
+            raise KeyboardInterrupt('simulated crash')
+
+
+def _final_state(runner) -> dict:
+    return dict(model={k: v.clone() for k, v in runner.model.state_dict().items()},
+                optimizer=runner.optim_wrapper.state_dict(),
+                schedulers=[s.state_dict() for s in runner.param_schedulers],
+                losses=list(runner.message_hub.get_scalar('train/loss').data[0]))
+
+
+def _assert_same_state(a: dict, b: dict) -> None:
+    for key in a['model']:
+        assert torch.equal(a['model'][key], b['model'][key]), key
+    state_a, state_b = a['optimizer']['state'], b['optimizer']['state']
+    assert state_a.keys() == state_b.keys()
+    for index in state_a:
+        for name, value in state_a[index].items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(state_b[index][name]))
+    assert a['optimizer']['param_groups'] == b['optimizer']['param_groups']
+    assert a['schedulers'] == b['schedulers']
+    assert list(a['losses']) == list(b['losses'])
+
+
+@pytest.mark.parametrize('loop', ['epoch', 'iter', 'epoch_accumulate'])
+def test_resume_is_bit_exact(tmp_path, loop):
+    overrides = {}
+    if loop == 'iter':
+        overrides = dict(
+            train_cfg=dict(by_epoch=False, max_iters=16, val_interval=5),
+            train_dataloader=dict(dataset=dict(type='ToyDataset'),
+                                  sampler=dict(type='InfiniteSampler', shuffle=True),
+                                  batch_size=4, num_workers=0),
+            param_scheduler=dict(type='MultiStepLR', milestones=[8], gamma=0.5, by_epoch=False),
+            default_hooks=dict(logger=dict(type='LoggerHook', interval=2),
+                               checkpoint=dict(type='CheckpointHook', interval=5,
+                                               by_epoch=False)))
+        crash_at, max_len = 10, None
+    else:
+        overrides = dict(train_cfg=dict(by_epoch=True, max_epochs=4, val_interval=1))
+        if loop == 'epoch_accumulate':
+            overrides['optim_wrapper'] = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9),
+                                              accumulative_counts=2)
+        crash_at, max_len = 2, None
+    del max_len
+    model_cfg = dict(type='ToyModel', dropout=0.3)  # dropout draws from torch's RNG
+
+    uninterrupted = Runner(**toy_runner_cfg(tmp_path / 'a', model=model_cfg, **overrides))
+    uninterrupted.train()
+
+    crashing = Runner(**toy_runner_cfg(tmp_path / 'b', model=dict(model_cfg), **overrides,
+                                       custom_hooks=[_StopAfterEpoch(crash_at, loop == 'iter')]))
+    with pytest.raises(KeyboardInterrupt):
+        crashing.train()
+
+    resumed = Runner(**toy_runner_cfg(tmp_path / 'b', model=dict(model_cfg), resume=True,
+                                      **overrides))
+    resumed.train()
+    assert resumed.iter == uninterrupted.iter
+    _assert_same_state(_final_state(uninterrupted), _final_state(resumed))
+
+
+def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path):
+    cfg = toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2))
+    Runner(**cfg).train()
+    # the newest checkpoint is torn (as if the disk filled up mid-copy)
+    newest = tmp_path / 'epoch_2.pth'
+    newest.write_bytes(newest.read_bytes()[:200])
+    resumed = Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=3),
+                                      resume=True, log_level='INFO'))
+    resumed.train()
+    with open(osp.join(resumed.log_dir, f'{resumed.timestamp}.log')) as f:
+        log = f.read()
+    assert 'epoch_2.pth' in log and 'truncated or corrupt' in log
+    assert 'Auto resumed from the latest checkpoint' in log and 'epoch_1.pth' in log
+    assert resumed.epoch == 3
