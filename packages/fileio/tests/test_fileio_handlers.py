@@ -5,9 +5,10 @@ import pickle
 import warnings
 from pathlib import Path
 
-import engine.fileio as fileio
 import numpy as np
 import pytest
+
+import engine.fileio as fileio
 from engine.fileio import (
     BaseFileHandler,
     JsonHandler,

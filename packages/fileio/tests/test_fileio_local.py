@@ -5,8 +5,9 @@ import os.path as osp
 import shutil
 from pathlib import Path
 
-import engine.fileio as fileio
 import pytest
+
+import engine.fileio as fileio
 from engine.fileio import LocalBackend
 from engine.fileio import io as fio
 

@@ -3,8 +3,9 @@
 import warnings
 from pathlib import Path
 
-import engine.fileio as fileio
 import pytest
+
+import engine.fileio as fileio
 from engine.fileio import (
     BaseStorageBackend,
     FileClient,

@@ -16,8 +16,9 @@ import time
 import uuid
 from pathlib import Path
 
-import engine.fileio as fileio
 import pytest
+
+import engine.fileio as fileio
 from engine.fileio import FileClient, FsspecBackend, HTTPBackend, LmdbBackend
 from engine.fileio.backends import HTTPNotFoundError, HTTPStatusError
 from engine.fileio.backends import petrel_backend as pb
