@@ -13,6 +13,7 @@ import argparse
 import timeit
 
 import torch
+
 from engine.structures import InstanceData
 
 N = 100

@@ -28,30 +28,47 @@ def _private_error(name: str) -> AttributeError:
     return AttributeError(f'{name} has been used as a private attribute, which is immutable.')
 
 
-def copy_metainfo(metainfo: dict) -> dict:
-    """Deep copy of a metainfo dict, skipping deepcopy when every value is immutable.
+def _is_immutable(value: Any) -> bool:
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return True
+    if kind is tuple:
+        for item in value:
+            if type(item) not in _IMMUTABLE:
+                return False
+        return True
+    return False
 
-    Equivalent to ``copy.deepcopy(metainfo)``; metainfo is usually ints, strings and
-    shape tuples, where deepcopy costs microseconds for nothing.
+
+def copy_metainfo(metainfo: dict) -> Tuple[dict, dict]:
+    """Deep copy of a metainfo dict, plus a name -> "value is immutable" map.
+
+    Equivalent to ``copy.deepcopy(metainfo)``, but skips deepcopy when every value
+    is immutable (ints, strings, shape tuples: the usual metainfo), where it costs
+    microseconds for nothing. The flags are kept as the values of the metainfo
+    registry so that copies of an element can skip the check too.
     """
     immutable = _IMMUTABLE
+    flags = {}
     deep = False
     for name, value in metainfo.items():
         if type(name) is not str:
             raise TypeError(f'metainfo keys must be str, but got {name!r}')
-        if deep:
-            continue
         kind = type(value)
         if kind in immutable:
-            continue
-        if kind is tuple:
+            flags[name] = True
+        elif kind is tuple:
             for item in value:
                 if type(item) not in immutable:
+                    flags[name] = False
                     deep = True
                     break
-            continue
-        deep = True
-    return copy.deepcopy(metainfo) if deep else dict(metainfo)
+            else:
+                flags[name] = True
+        else:
+            flags[name] = False
+            deep = True
+    return (copy.deepcopy(metainfo) if deep else dict(metainfo)), flags
 
 
 _DESCRIPTORS: dict = {}
@@ -130,7 +147,7 @@ class BaseDataElement:
         assert type(metainfo) is dict or isinstance(metainfo, dict), (
             f'metainfo should be a ``dict`` but got {type(metainfo)}'
         )
-        copied = copy_metainfo(metainfo)
+        copied, flags = copy_metainfo(metainfo)
         state = self.__dict__
         data_fields = state['_data_fields']
         if (
@@ -140,7 +157,7 @@ class BaseDataElement:
         ):
             # common case, checked in C: plain names with no conflict
             state.update(copied)
-            state['_metainfo_fields'].update(dict.fromkeys(copied))
+            state['_metainfo_fields'].update(flags)
             return
         for name, value in copied.items():
             self.set_field(value, name, field_type='metainfo')
@@ -189,7 +206,7 @@ class BaseDataElement:
                     'already a data field'
                 )
             object.__setattr__(self, name, value)
-            self._metainfo_fields[name] = None
+            self._metainfo_fields[name] = _is_immutable(value)
         else:
             if name in self._metainfo_fields:
                 raise AttributeError(

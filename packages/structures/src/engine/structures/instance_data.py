@@ -8,6 +8,7 @@ construction. Fields backed by properties still go through ``setattr``.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, List, Union
 
 import numpy as np
@@ -18,7 +19,6 @@ from .base_data_element import (
     _PRIVATE,
     BaseDataElement,
     _private_error,
-    copy_metainfo,
     data_descriptors,
 )
 
@@ -47,16 +47,20 @@ def _length_error(value_len: int, self_len: int) -> AssertionError:
 def _empty_like(source: InstanceData) -> InstanceData:
     """Same-class instance carrying a copy of ``source``'s metainfo and no data."""
     cls = source.__class__
-    if cls.__init__ is not BaseDataElement.__init__:
+    src_state = source.__dict__
+    meta_fields = src_state['_metainfo_fields']
+    if cls.__init__ is not BaseDataElement.__init__ or not (
+        _DESCRIPTORS.get(cls) or data_descriptors(cls)
+    ).isdisjoint(meta_fields):
         return cls(metainfo=source.metainfo)
     result = cls.__new__(cls)
     state = result.__dict__
-    src_state = source.__dict__
-    meta_fields = src_state['_metainfo_fields']
     state['_metainfo_fields'] = dict(meta_fields)
     state['_data_fields'] = {}
     if meta_fields:
-        state.update(copy_metainfo({k: src_state[k] for k in meta_fields}))
+        meta = {k: src_state[k] for k in meta_fields}
+        # registry values flag immutable metainfo, which needs no copy
+        state.update(meta if all(meta_fields.values()) else copy.deepcopy(meta))
     return result
 
 
@@ -253,30 +257,41 @@ class InstanceData(BaseDataElement):
         )
         if len(instances_list) == 1:
             return first
-        meta_keys = first._metainfo_fields.keys()
-        data_keys = first._data_fields.keys()
+        first_state = first.__dict__
+        meta_fields = first_state['_metainfo_fields']
+        meta_keys = meta_fields.keys()
+        data_keys = first_state['_data_fields']
+        states = []
         for other in instances_list:
             assert isinstance(other, InstanceData), (
                 f'every element of `instances_list` must be an InstanceData, got {type(other)}'
             )
+            state = other.__dict__
+            # data registries map names to None: dict equality is key-set equality
+            other_meta = state['_metainfo_fields']
             assert (
-                other._metainfo_fields.keys() == meta_keys
-                and other._data_fields.keys() == data_keys
+                (other_meta == meta_fields or other_meta.keys() == meta_keys)
+                and state['_data_fields'] == data_keys
             ), (
                 'There are different keys in `instances_list`, which may cause the cat '
                 'operation to fail. Please make sure all elements in `instances_list` have '
                 'the exact same key.'
             )
+            states.append(state)
         result = _empty_like(first)
         joined = {}
-        for k, v0 in first.items():
-            values = [getattr(r, k) for r in instances_list]
-            if isinstance(v0, torch.Tensor):
+        for k in first.keys():
+            if k in first_state:
+                values = [state[k] for state in states]
+            else:  # property-backed field
+                values = [getattr(r, k) for r in instances_list]
+            v0 = values[0]
+            if isinstance(v0, _Tensor):
                 joined[k] = torch.cat(values)
             elif isinstance(v0, np.ndarray):
                 joined[k] = np.concatenate(values, axis=0)
             elif isinstance(v0, _SEQUENCES):
-                out = values[0]
+                out = v0
                 for v in values[1:]:
                     out = out + v
                 joined[k] = out
