@@ -89,10 +89,10 @@ def test_file_client_args_vs_backend_args(tmp_path):
         load(p, file_client_args={'backend': 'disk'}, backend_args={})
     with pytest.raises(ValueError, match='cannot be set at the same time'):
         dump({}, p, file_client_args={'backend': 'disk'}, backend_args={})
-    with pytest.warns(DeprecationWarning, match='use "backend_args" instead'):
+    with pytest.warns(DeprecationWarning) as record:
         assert load(p, file_client_args={'backend': 'disk'}) == {'a': 1}
-    with pytest.warns(DeprecationWarning, match='use "backend_args" instead'):
         dump({'b': 2}, p, file_client_args={'backend': 'disk'})
+    assert sum('use "backend_args" instead' in str(w.message) for w in record) == 2
     assert load(p, backend_args={'backend': 'local'}) == {'b': 2}
     with pytest.raises(KeyError, match="'nope'"):
         load(p, backend_args={'backend': 'nope'})
