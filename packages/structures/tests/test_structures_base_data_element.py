@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+
 from engine.structures import BaseDataElement, InstanceData
 
 

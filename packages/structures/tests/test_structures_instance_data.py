@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+
 from engine.structures import BaseDataElement, InstanceData
 
 META = dict(img_shape=(800, 1196, 3), pad_shape=(800, 1216, 3))

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from engine.structures import BaseDataElement, LabelData, PixelData
 
 
