@@ -341,3 +341,37 @@ def test_non_mapping_json(tmp_path, write_cfg):
     with pytest.raises(TypeError, match='mapping at top level'):
         Config.fromfile(path)
     assert Config.fromfile(write_cfg(tmp_path, 'empty.yaml', '')).to_dict() == {}
+
+
+def test_aliased_values_stay_independent(tmp_path, write_cfg):
+    write_cfg(tmp_path, 'b.py', "val = dict(bs=1, ds=dict(t='A'))\ntest = val\n")
+    path = write_cfg(tmp_path, 'c.py', "_base_ = 'b.py'\ntest = dict(bs=4, ds=dict(t='B'))\n")
+    cfg = Config.fromfile(path)
+    assert cfg.val == {'bs': 1, 'ds': {'t': 'A'}}
+    assert cfg.test == {'bs': 4, 'ds': {'t': 'B'}}
+    cfg = Config.fromfile(tmp_path / 'b.py')
+    assert cfg.val == cfg.test and cfg.val is not cfg.test
+    cfg.val.ds.t = 'Z'
+    assert cfg.test.ds.t == 'A'
+
+
+def test_delete_survives_grandchild_merge(tmp_path, write_cfg):
+    write_cfg(tmp_path, 'a.py', "opt = dict(type='SGD', lr=0.1, momentum=0.9)\n")
+    write_cfg(tmp_path, 'b.py', "_base_ = 'a.py'\nopt = dict(_delete_=True, type='Adam')\n"
+                                "seen = _base_.opt\n")
+    path = write_cfg(tmp_path, 'c.py', "_base_ = 'b.py'\nopt = dict(lr=0.5)\n"
+                                       "b_opt = _base_.opt\n")
+    cfg = Config.fromfile(path)
+    assert cfg.opt == {'type': 'Adam', 'lr': 0.5}
+    assert cfg.b_opt == {'type': 'Adam'}
+    assert cfg.seen == {'type': 'SGD', 'lr': 0.1, 'momentum': 0.9}
+    assert '_delete_' not in cfg.pretty_text
+
+
+def test_loading_twice_gives_fresh_objects(tmp_path, write_cfg):
+    path = write_cfg(tmp_path, 'c.py', 'x = dict(a=[1])\n')
+    first = Config.fromfile(path)
+    first.x.a.append(2)
+    assert Config.fromfile(path).x == {'a': [1]}
+    write_cfg(tmp_path, 'c.py', 'x = dict(a=[3])\n')
+    assert Config.fromfile(path).x == {'a': [3]}  # edits are seen (no stale cache)

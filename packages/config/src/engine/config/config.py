@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import os.path as osp
 
-from .config_dict import ConfigDict, to_config_value
+from .config_dict import ConfigDict, to_config_dict_stripped, to_config_value_stripped
 from .parsing import (
     SUPPORTED_EXTS,
     expand_dotted,
@@ -76,7 +76,7 @@ class Config:
         cfg_dict, text = load_config(path, use_predefined_variables)
         if import_custom_modules and cfg_dict.get('custom_imports'):
             _import_custom_modules(cfg_dict['custom_imports'], path)
-        return Config(cfg_dict, cfg_text=text, filename=filename)
+        return Config._from_merged(cfg_dict, text, filename)
 
     @staticmethod
     def fromstring(cfg_str: str, file_format: str) -> Config:
@@ -99,7 +99,19 @@ class Config:
         cfg_dict, text = load_config(path, True, raw_text=cfg_str)
         if cfg_dict.get('custom_imports'):
             _import_custom_modules(cfg_dict['custom_imports'], path)
-        return Config(cfg_dict, cfg_text=text, filename=path)
+        return Config._from_merged(cfg_dict, text, path)
+
+    @staticmethod
+    def _from_merged(cfg_dict: dict, text: str, filename: str | None) -> Config:
+        """A Config from a freshly merged dict: one conversion, ``_delete_`` dropped."""
+        for key in RESERVED_KEYS:
+            if key in cfg_dict:
+                raise KeyError(f'{key} is reserved for config file ({filename})')
+        cfg = Config.__new__(Config)
+        object.__setattr__(cfg, '_cfg_dict', to_config_dict_stripped(cfg_dict))
+        object.__setattr__(cfg, '_filename', filename)
+        object.__setattr__(cfg, '_text', text)
+        return cfg
 
     @staticmethod
     def auto_argparser(description: str | None = None) -> tuple[Any, Config]:
@@ -161,7 +173,7 @@ class Config:
         cfg_dict = self._cfg_dict
         merged = merge_dicts(tree, cfg_dict, allow_list_keys)
         for key in tree:
-            dict.__setitem__(cfg_dict, key, to_config_value(merged[key]))
+            dict.__setitem__(cfg_dict, key, to_config_value_stripped(merged[key]))
 
     # ------------------------------------------------------------ access
     def __getattr__(self, name: str) -> Any:

@@ -41,6 +41,48 @@ def to_plain_value(value: Any) -> Any:
     return value
 
 
+def to_config_dict_stripped(data: dict) -> ConfigDict:
+    """Like ``ConfigDict(data)`` but drops every ``_delete_`` key on the way.
+
+    Used on merged configs, where ``_delete_`` has done its job; written for
+    speed because every ``Config.fromfile`` converts the whole tree once.
+    """
+    new = _new_config_dict(ConfigDict)
+    setitem = dict.__setitem__
+    for key, value in data.items():
+        if key == '_delete_':
+            continue
+        kind = type(value)
+        if kind in _SCALARS:
+            pass
+        elif isinstance(value, dict):
+            value = to_config_dict_stripped(value)
+        elif kind is list:
+            value = [to_config_value_stripped(item) for item in value]
+        elif kind is tuple:
+            value = tuple([to_config_value_stripped(item) for item in value])
+        elif isinstance(value, (list, tuple)):
+            value = to_config_value(value)
+        setitem(new, key, value)
+    return new
+
+
+def to_config_value_stripped(item: Any) -> Any:
+    """:func:`to_config_value` that drops ``_delete_`` keys of the dicts it converts."""
+    kind = type(item)
+    if kind in _SCALARS:
+        return item
+    if isinstance(item, dict):
+        return to_config_dict_stripped(item)
+    if kind is list:
+        return [to_config_value_stripped(i) for i in item]
+    if kind is tuple:
+        return tuple([to_config_value_stripped(i) for i in item])
+    if isinstance(item, (list, tuple)):
+        return to_config_value(item)
+    return item
+
+
 class ConfigDict(Dict):
     """A ``dict`` whose keys are also attributes.
 
@@ -109,3 +151,7 @@ class ConfigDict(Dict):
 
     def __dir__(self) -> list:
         return list(super().__dir__()) + [k for k in self if isinstance(k, str)]
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+_new_config_dict = dict.__new__

@@ -14,13 +14,12 @@ lines that follow. This avoids a separate ``ast`` pass over every file.
 from __future__ import annotations
 
 import copy
-import itertools
 import os
 import os.path as osp
 import re
 from types import FunctionType, ModuleType
 
-from .config_dict import ConfigDict
+from .config_dict import to_config_dict_stripped
 
 TYPE_CHECKING = False  # typing is not imported at runtime: it costs import time
 if TYPE_CHECKING:
@@ -34,11 +33,13 @@ DEPRECATION_KEY = '_deprecation_'
 _PREDEFINED = re.compile(
     r'\{\{\s*(fileDirname|fileBasenameNoExtension|fileBasename|fileExtname)\s*\}\}')
 _BASE_VAR = re.compile(r'\{\{\s*' + BASE_KEY + r'\.([\w.]+)\s*\}\}')
-_BASE_NAME = re.compile(r'\b' + BASE_KEY + r'\b')
 # Tokens standing in for {{_base_.x}} until the bases are known; the random
 # part keeps them from colliding with real config strings.
 _TOKEN_PREFIX = f'_engine_cfg_basevar_{os.urandom(4).hex()}_'
-_token_ids = itertools.count()
+# Compiled code per (path, source after substitution): configs are often
+# loaded many times in one process, and compiling is most of the cost.
+_CODE_CACHE: dict[tuple[str, str], object] = {}
+_CODE_CACHE_SIZE = 256
 _MISSING = object()
 
 
@@ -180,7 +181,7 @@ class _Namespace(dict):
             if self.bases.loaded:
                 return
             merged = self.bases.load(value)
-            value = ConfigDict(merged) if self.binding else merged
+            value = to_config_dict_stripped(merged) if self.binding else merged
         dict.__setitem__(self, key, value)
         self.globals[key] = value
 
@@ -190,17 +191,22 @@ class _Namespace(dict):
 
 
 def _run_python(text: str, path: str, bases: _Bases) -> dict:
-    try:
-        code = compile(text, path, 'exec', dont_inherit=True)
-    except SyntaxError as err:
-        raise SyntaxError(f'There are syntax errors in config file {path}: {err.msg}',
-                          (path, err.lineno, err.offset, err.text)) from None
+    code = _CODE_CACHE.get((path, text))
+    if code is None:
+        try:
+            code = compile(text, path, 'exec', dont_inherit=True)
+        except SyntaxError as err:
+            raise SyntaxError(f'There are syntax errors in config file {path}: {err.msg}',
+                              (path, err.lineno, err.offset, err.text)) from None
+        if len(_CODE_CACHE) >= _CODE_CACHE_SIZE:
+            _CODE_CACHE.clear()
+        _CODE_CACHE[(path, text)] = code
     namespace = _Namespace()
     namespace.globals = {'__name__': '__engine_config__', '__file__': path}
     namespace.bases = bases
     # Converting the merged base to a ConfigDict costs a copy: only needed when
     # the file reads `_base_` beyond declaring it.
-    namespace.binding = len(_BASE_NAME.findall(text)) > 1
+    namespace.binding = text.count(BASE_KEY) > 1
     exec(code, namespace.globals, namespace)
     return {
         key: value for key, value in namespace.items()
@@ -225,7 +231,9 @@ def _tokenize_base_vars(text: str) -> tuple[str, dict[str, tuple[str, int]]]:
     tokens: dict[str, tuple[str, int]] = {}
 
     def replace(match: re.Match) -> str:
-        token = f'{_TOKEN_PREFIX}{next(_token_ids)}'
+        # Per-file numbering keeps the text (and the code cache key) stable;
+        # tokens never outlive their file, so numbers may repeat across files.
+        token = f'{_TOKEN_PREFIX}{len(tokens)}'
         tokens[token] = (match.group(1), text.count('\n', 0, match.start()) + 1)
         return f'"{token}"'
 
@@ -317,16 +325,17 @@ def merge_value(key: Any, value: Any, old: Any, allow_list_keys: bool) -> Any:
 
     Dicts merge recursively unless they carry ``_delete_=True``; anything else
     replaces. ``old`` is ``_MISSING`` when the base lacks the key. Neither input
-    is modified; ``_delete_`` never reaches the result.
+    is modified, and parts of them are shared with the result: the final
+    conversion to ConfigDict copies everything and drops the ``_delete_`` keys.
     """
-    if not isinstance(value, dict):
+    if old is _MISSING or not isinstance(value, dict):
         return value
     delete = value.get(DELETE_KEY, False)
     if not isinstance(delete, bool):
         raise TypeError(f'{DELETE_KEY} must be True or False, but {key}.{DELETE_KEY} is '
                         f'{delete!r}')
-    if delete or old is _MISSING:
-        return merge_dicts(value, None, allow_list_keys)
+    if delete:
+        return value
     if isinstance(old, dict):
         return merge_dicts(value, old, allow_list_keys)
     if (allow_list_keys and isinstance(old, list) and value
