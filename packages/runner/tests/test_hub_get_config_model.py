@@ -1,0 +1,114 @@
+"""engine.hub against a real package on sys.path shaped like a downstream library (HUB-01/02)."""
+import importlib
+import sys
+import textwrap
+
+import pytest
+import torch
+from torch import nn
+
+from engine.hub import get_config, get_model
+from engine.registry import MODELS, DefaultScope
+
+WEIGHTS_URL = "https://download.example.org/mmdet/faster_rcnn_r50_fpn_1x_coco_20200130.pth"
+
+
+@pytest.fixture
+def fake_mmdet(tmp_path, monkeypatch):
+    """An importable ``mmdet`` with .mim configs, a model index and register_all_modules."""
+    pkg = tmp_path / "site" / "mmdet"
+    (pkg / ".mim" / "configs" / "faster_rcnn").mkdir(parents=True)
+    (pkg / ".mim" / "configs" / "_base_").mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "utils.py").write_text(textwrap.dedent("""
+        from torch import nn
+        from engine.registry import MODELS, Registry
+
+        DET_MODELS = Registry("model", parent=MODELS, scope="mmdet")
+        calls = []
+
+        class ToyDetector(nn.Module):
+            def __init__(self, channels, extra=None):
+                super().__init__()
+                self.linear = nn.Linear(channels, channels)
+                self.extra = extra
+
+        def register_all_modules():
+            calls.append(1)
+            DET_MODELS.register_module(module=ToyDetector, force=True)
+    """))
+    (pkg / ".mim" / "configs" / "faster_rcnn" / "faster_rcnn_r50_fpn_1x_coco.py").write_text(
+        "model = dict(type='ToyDetector', channels=2)\n")
+    (pkg / ".mim" / "configs" / "_base_" / "schedule_1x.py").write_text("max_epochs = 12\n")
+    (pkg / ".mim" / "model-index.yml").write_text("Import:\n  - configs/faster_rcnn/metafile.yml\n")
+    (pkg / ".mim" / "configs" / "faster_rcnn" / "metafile.yml").write_text(textwrap.dedent(f"""
+        Models:
+          - Name: no_config_entry
+          - Name: faster_rcnn_r50_fpn_1x_coco
+            Config: configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py
+            Weights: {WEIGHTS_URL}
+          - Name: duplicate
+            Config: configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py
+            Weights: https://elsewhere/other.pth
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    importlib.invalidate_caches()
+    yield pkg
+    for name in [m for m in sys.modules if m == "mmdet" or m.startswith("mmdet.")]:
+        del sys.modules[name]
+    MODELS.children.pop("mmdet", None)  # the next import of mmdet.utils creates it again
+
+
+def test_bad_paths_fail_before_any_lookup():
+    with pytest.raises(ValueError):
+        get_config("mmdet_faster_rcnn.py")
+    with pytest.raises(ValueError):
+        get_config("mmdet::a::b/c.py")
+    with pytest.raises(AssertionError, match="foo"):
+        get_config("foo::a/b.py")
+
+
+def test_known_but_missing_package_is_named():
+    with pytest.raises(ModuleNotFoundError, match="mmrotate is not installed"):
+        get_config("mmrotate::a/b.py")
+
+
+def test_get_config_from_model_index(fake_mmdet):
+    with pytest.warns(UserWarning, match="no_config_entry"):
+        cfg = get_config("mmdet::faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py", pretrained=True)
+    assert cfg.model.type == "ToyDetector"
+    assert cfg.model_path == WEIGHTS_URL  # the first entry wins over "duplicate"
+    with pytest.warns(UserWarning):
+        assert "model_path" not in get_config("mmdet::faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py")
+
+
+def test_get_config_base_file_and_missing_file(fake_mmdet):
+    with pytest.warns(UserWarning):
+        cfg = get_config("mmdet::_base_/schedule_1x.py", pretrained=True)
+    assert cfg.max_epochs == 12 and "model_path" not in cfg
+    with pytest.warns(UserWarning), pytest.raises(FileNotFoundError, match="nothing.py"):
+        get_config("mmdet::_base_/nothing.py")
+
+
+def test_get_model_builds_in_the_library_scope(fake_mmdet):
+    with pytest.warns(UserWarning):
+        model = get_model("mmdet::faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py", extra="kw")
+    assert type(model).__name__ == "ToyDetector"
+    assert type(model).__module__ == "mmdet.utils"
+    assert model.extra == "kw" and isinstance(model.linear, nn.Linear)
+    assert sys.modules["mmdet.utils"].calls  # register_all_modules ran
+    assert DefaultScope.get_current_instance() is None or \
+        DefaultScope.get_current_instance().scope_name != "mmdet"  # scope restored
+
+
+def test_get_model_pretrained_loads_weights(fake_mmdet, tmp_path):
+    pytest.importorskip("engine.runner.checkpoint", reason="load_checkpoint is in engine.runner")
+    weights = tmp_path / "weights.pth"
+    state = {"linear.weight": torch.full((2, 2), 3.0), "linear.bias": torch.zeros(2)}
+    torch.save({"state_dict": state}, weights)
+    metafile = fake_mmdet / ".mim" / "configs" / "faster_rcnn" / "metafile.yml"
+    metafile.write_text(metafile.read_text().replace(WEIGHTS_URL, str(weights)))
+    with pytest.warns(UserWarning):
+        model = get_model("mmdet::faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py", pretrained=True)
+    assert torch.equal(model.linear.weight, state["linear.weight"])
+    assert model._is_init is True
