@@ -11,9 +11,10 @@ import sys
 import time
 import traceback
 
-import engine.dist as dist
 import torch
 import torch.distributed as torch_dist
+
+import engine.dist as dist
 
 
 def _init(timeout: float = 60) -> tuple:

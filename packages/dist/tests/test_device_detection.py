@@ -2,9 +2,10 @@
 
 import types
 
-import engine.device as device
 import pytest
 import torch
+
+import engine.device as device
 
 
 def test_public_names():

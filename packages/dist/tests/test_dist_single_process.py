@@ -3,10 +3,11 @@
 from collections import OrderedDict
 from unittest.mock import patch
 
-import engine.dist as dist
 import numpy as np
 import pytest
 import torch
+
+import engine.dist as dist
 from engine.dist import dist as dist_impl
 from engine.dist import utils as dist_utils
 

@@ -9,12 +9,13 @@ import threading
 import types
 import warnings
 
-import engine.utils.dl_utils as dl
 import numpy as np
 import pytest
 import torch
-from engine.utils.dl_utils import time_counter as tc_module
 from torch import nn
+
+import engine.utils.dl_utils as dl
+from engine.utils.dl_utils import time_counter as tc_module
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def get_default_group() -> Optional[ProcessGroup]:
     """The default (WORLD) process group, or None when not distributed."""
     if not is_distributed():
         return None
-    return torch_dist.distributed_c10d._get_default_group()
+    return torch_dist.group.WORLD
 
 
 def get_world_size(group: Optional[ProcessGroup] = None) -> int:

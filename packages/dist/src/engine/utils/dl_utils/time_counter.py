@@ -6,6 +6,7 @@ import time
 from typing import Any, Callable, Optional, Union
 
 import torch
+
 from engine.dist.utils import is_main_process
 
 from ._log import emit
