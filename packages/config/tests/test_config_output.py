@@ -158,3 +158,21 @@ def test_fromstring_cfg21(tmp_path):
 def test_fromstring_resolves_absolute_bases(tutorial):
     cfg = Config.fromstring(f"_base_ = ['{tutorial / 'resnet50.py'}']\nx = 1\n", '.py')
     assert list(cfg) == ['optimizer', 'model', 'x']
+
+
+def test_auto_argparser_cfg24(tmp_path, monkeypatch, write_cfg, capsys):
+    path = write_cfg(tmp_path, 'a.py', """\
+        name = 'x'
+        flag = False
+        lr = 0.1
+        model = dict(depth=50, sizes=[1, 2])
+        odd = None
+        """)
+    monkeypatch.setattr('sys.argv', ['prog', path])
+    parser, cfg = Config.auto_argparser('demo')
+    assert cfg.model.depth == 50
+    assert 'cannot parse key odd' in capsys.readouterr().out
+    args = parser.parse_args([path, '--model.depth', '101', '--flag', '--lr', '0.5',
+                              '--model.sizes', '3', '4', '--name', 'y'])
+    assert vars(args)['model.depth'] == 101 and args.flag is True and args.lr == 0.5
+    assert vars(args)['model.sizes'] == [3, 4] and args.name == 'y'

@@ -32,34 +32,16 @@ INDENT = 4
 
 def pretty_text(cfg: dict) -> str:
     """Format a config dict as Python source ending in a newline."""
+    printer = _Printer()
     lines = []
     for key, value in cfg.items():
         head = f'{key} = '
-        lines.append(head + _format(value, 0, len(head), 0))
+        lines.append(head + printer.format(value, 0, len(head), 0))
     return '\n'.join(lines) + '\n' if lines else ''
 
 
 def _is_kwarg(key: Any) -> bool:
     return isinstance(key, str) and key.isidentifier() and not iskeyword(key)
-
-
-def _flat(value: Any) -> str:
-    """Single-line form of ``value``."""
-    if isinstance(value, dict):
-        if all(map(_is_kwarg, value)):
-            return 'dict(' + ', '.join(f'{k}={_flat(v)}' for k, v in value.items()) + ')'
-        return 'dict({' + ', '.join(f'{k!r}: {_flat(v)}' for k, v in value.items()) + '})'
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return '[]' if isinstance(value, list) else '()'
-        if type(value) in (list, tuple) and not any(
-                isinstance(item, (dict, list, tuple, float)) for item in value):
-            return repr(value)
-        body = ', '.join(map(_flat, value))
-        if isinstance(value, list):
-            return f'[{body}]'
-        return f'({body},)' if len(value) == 1 else f'({body})'
-    return _scalar(value)
 
 
 def _scalar(value: Any) -> str:
@@ -72,15 +54,65 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _format(value: Any, indent: int, column: int, tail: int) -> str:
-    """Format ``value`` starting at ``column``; ``tail`` chars follow it on its last line."""
-    flat = _flat(value)
-    if column + len(flat) + tail <= WIDTH or not value or not isinstance(
-            value, (dict, list, tuple)):
-        return flat
-    inner = indent + INDENT
-    pad = ' ' * inner
-    if isinstance(value, dict):
+class _Printer:
+    """One formatting pass; remembers the one-line form of each container."""
+
+    def __init__(self) -> None:
+        self._flat_memo: dict[int, str] = {}
+
+    def flat(self, value: Any) -> str:
+        """Single-line form of ``value``."""
+        if not isinstance(value, (dict, list, tuple)):
+            return _scalar(value)
+        memo = self._flat_memo
+        text = memo.get(id(value))
+        if text is not None:
+            return text
+        flat = self.flat
+        if isinstance(value, dict):
+            if all(map(_is_kwarg, value)):
+                text = 'dict(' + ', '.join(f'{k}={flat(v)}' for k, v in value.items()) + ')'
+            else:
+                text = 'dict({' + ', '.join(f'{k!r}: {flat(v)}' for k, v in value.items()) + '})'
+        elif not value:
+            text = '[]' if isinstance(value, list) else '()'
+        elif type(value) in (list, tuple) and not any(
+                isinstance(item, (dict, list, tuple, float)) for item in value):
+            text = repr(value)
+        else:
+            body = ', '.join(map(flat, value))
+            if isinstance(value, list):
+                text = f'[{body}]'
+            else:
+                text = f'({body},)' if len(value) == 1 else f'({body})'
+        memo[id(value)] = text
+        return text
+
+    def format(self, value: Any, indent: int, column: int, tail: int) -> str:
+        """Format ``value`` starting at ``column``; ``tail`` chars follow on its last line."""
+        flat = self.flat(value)
+        if column + len(flat) + tail <= WIDTH or not value or not isinstance(
+                value, (dict, list, tuple)):
+            return flat
+        inner = indent + INDENT
+        pad = ' ' * inner
+        if isinstance(value, dict):
+            return self._format_dict(value, indent, tail, pad)
+        opener, closer = ('[', ']') if isinstance(value, list) else ('(', ')')
+        trailing = ',' if isinstance(value, tuple) and len(value) == 1 else ''
+        flats = [self.flat(item) for item in value]
+        joined = ', '.join(flats) + trailing
+        if inner + len(joined) <= WIDTH:
+            body = pad + joined
+        elif not any(isinstance(item, (dict, list, tuple)) for item in value):
+            body = _fill(flats, pad) + trailing
+        else:
+            body = ',\n'.join(pad + self.format(item, inner, inner, 1) for item in value)
+            body += trailing
+        return f'{opener}\n{body}\n{" " * indent}{closer}'
+
+    def _format_dict(self, value: dict, indent: int, tail: int, pad: str) -> str:
+        inner = len(pad)
         call = all(map(_is_kwarg, value))
         if call:
             opener, closer = 'dict(', ')'
@@ -89,29 +121,18 @@ def _format(value: Any, indent: int, column: int, tail: int) -> str:
             opener, closer = 'dict({', '})'
             items = [(f'{k!r}: ', v) for k, v in value.items()]
         end = closer + ' ' * tail if call else ''
-        joined = ', '.join(prefix + _flat(v) for prefix, v in items)
+        joined = ', '.join(prefix + self.flat(v) for prefix, v in items)
         if inner + len(joined) + len(end) <= WIDTH:
             body = pad + joined
         else:
+            last = len(items) - 1
             body = ',\n'.join(
-                pad + prefix + _format(v, inner, inner + len(prefix),
-                                       len(end) if i == len(items) - 1 else 1)
+                pad + prefix + self.format(v, inner, inner + len(prefix),
+                                           len(end) if i == last else 1)
                 for i, (prefix, v) in enumerate(items))
         if call:
             return f'{opener}\n{body}{closer}'
         return f'{opener}\n{body}\n{" " * indent}{closer}'
-
-    opener, closer = ('[', ']') if isinstance(value, list) else ('(', ')')
-    trailing = ',' if isinstance(value, tuple) and len(value) == 1 else ''
-    flats = [_flat(item) for item in value]
-    joined = ', '.join(flats) + trailing
-    if inner + len(joined) <= WIDTH:
-        body = pad + joined
-    elif not any(isinstance(item, (dict, list, tuple)) for item in value):
-        body = _fill(flats, pad) + trailing
-    else:
-        body = ',\n'.join(pad + _format(item, inner, inner, 1) for item in value) + trailing
-    return f'{opener}\n{body}\n{" " * indent}{closer}'
 
 
 def _fill(flats: list[str], pad: str) -> str:
