@@ -1,0 +1,136 @@
+"""``BaseModel``: the model interface the Runner drives (train/val/test steps, loss parsing)."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+
+from engine.registry import MODELS
+
+from ..base_module import BaseModule
+from .data_preprocessor import BaseDataPreprocessor, _device_of
+
+__all__ = ['BaseModel']
+
+
+def run_forward(model: nn.Module, data: Union[dict, tuple, list], mode: str) -> Any:
+    """Call ``model`` on the preprocessor output: a dict as keywords, a list/tuple positionally."""
+    if isinstance(data, dict):
+        return model(**data, mode=mode)
+    if isinstance(data, (list, tuple)):
+        return model(*data, mode=mode)
+    raise TypeError('Output of `data_preprocessor` should be list, tuple or dict, '
+                    f'but got {type(data)}')
+
+
+class BaseModel(BaseModule):
+    """Base class of the models the Runner trains.
+
+    Subclasses implement ``forward(inputs, data_samples=None, mode='tensor')``:
+    ``'loss'`` returns a dict of losses, ``'predict'`` a list of per-sample
+    predictions, ``'tensor'`` the raw network output.
+
+    Args:
+        data_preprocessor: an ``nn.Module`` or a config dict for ``MODELS``;
+            None builds a ``BaseDataPreprocessor``.
+        init_cfg: weight initialisation config (see ``BaseModule``).
+    """
+
+    def __init__(self, data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg)
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='BaseDataPreprocessor')
+        if isinstance(data_preprocessor, nn.Module):
+            self.data_preprocessor = data_preprocessor
+        elif isinstance(data_preprocessor, dict):
+            self.data_preprocessor = MODELS.build(data_preprocessor)
+        else:
+            raise TypeError('data_preprocessor should be a `dict` or `nn.Module` instance, '
+                            f'but got {type(data_preprocessor)}')
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: Any) -> Dict[str, torch.Tensor]:
+        """Preprocess, compute the losses, update the parameters; return the log variables."""
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        parsed_losses, log_vars = self.parse_losses(losses)
+        optim_wrapper.update_params(parsed_losses)
+        return log_vars
+
+    def val_step(self, data: Union[dict, tuple, list]) -> list:
+        """Preprocess and predict (``mode='predict'``)."""
+        data = self.data_preprocessor(data, False)
+        return self._run_forward(data, mode='predict')
+
+    def test_step(self, data: Union[dict, tuple, list]) -> list:
+        """Preprocess and predict (``mode='predict'``)."""
+        data = self.data_preprocessor(data, False)
+        return self._run_forward(data, mode='predict')
+
+    def parse_losses(self, losses: Dict[str, Any]
+                     ) -> Tuple[torch.Tensor, OrderedDict[str, torch.Tensor]]:
+        """Reduce the loss dict to the total loss and the values to log.
+
+        Each entry is logged as its mean (a list of tensors as the sum of
+        their means); the total is the sum of the entries whose key contains
+        ``'loss'``. ``log_vars`` keeps the model's order and puts ``'loss'``
+        last; its values are detached tensors, so no device sync happens here.
+        """
+        log_vars: OrderedDict[str, torch.Tensor] = OrderedDict()
+        total: Any = 0
+        for name, value in losses.items():
+            if isinstance(value, torch.Tensor):
+                reduced = value if value.dim() == 0 else value.mean()
+            elif isinstance(value, list) and all(isinstance(v, torch.Tensor) for v in value):
+                reduced = sum(v.mean() for v in value)
+            else:
+                raise TypeError(f'{name} is not a tensor or list of tensors')
+            if 'loss' in name:
+                total = total + reduced
+            log_vars[name] = reduced.detach() if isinstance(reduced, torch.Tensor) else reduced
+        if 'loss' in log_vars:
+            # a model entry named exactly 'loss' keeps its own value, moved to the end
+            log_vars.move_to_end('loss')
+        else:
+            log_vars['loss'] = total.detach() if isinstance(total, torch.Tensor) else total
+        return total, log_vars
+
+    def _run_forward(self, data: Union[dict, tuple, list], mode: str) -> Any:
+        return run_forward(self, data, mode)
+
+    def _set_preprocessor_device(self, device: torch.device) -> None:
+        # nn.Module.to/cuda never call the children's overrides: set the device by walking
+        def set_device(module: nn.Module) -> None:
+            if isinstance(module, BaseDataPreprocessor):
+                module._device = device
+        self.apply(set_device)
+
+    def to(self, *args: Any, **kwargs: Any) -> nn.Module:
+        """``nn.Module.to``, also pointing every data preprocessor at the new device."""
+        device = _device_of(args, kwargs)
+        if device is not None:
+            self._set_preprocessor_device(device)
+        return super().to(*args, **kwargs)
+
+    def cuda(self, device: Optional[Union[int, str, torch.device]] = None) -> nn.Module:
+        """``nn.Module.cuda``, also pointing every data preprocessor at that GPU."""
+        if device is None or isinstance(device, int):
+            device = torch.device('cuda', index=device)
+        self._set_preprocessor_device(torch.device(device))
+        return super().cuda(device)
+
+    def cpu(self, *args: Any, **kwargs: Any) -> nn.Module:
+        """``nn.Module.cpu``, also pointing every data preprocessor at the CPU."""
+        self._set_preprocessor_device(torch.device('cpu'))
+        return super().cpu()
+
+    @abstractmethod
+    def forward(self, inputs: Any, data_samples: Optional[list] = None,
+                mode: str = 'tensor') -> Any:
+        """Return losses (``'loss'``), predictions (``'predict'``) or raw outputs (``'tensor'``)."""
