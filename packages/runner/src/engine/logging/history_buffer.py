@@ -9,6 +9,8 @@ import numpy as np
 __all__ = ["HistoryBuffer"]
 
 _NUMBER_TYPES = (int, float, np.integer, np.floating)
+_FAST_TYPES = (int, float)
+_FLUSH_EVERY = 4096
 
 
 class HistoryBuffer:
@@ -39,6 +41,8 @@ class HistoryBuffer:
                 stacklevel=2)
             log_history = log_history[-max_length:]
             count_history = count_history[-max_length:]
+        self._pending_values: list = []
+        self._pending_counts: list = []
         self._start = 0
         self._len = len(log_history)
         capacity = max(16, self._len * 2)
@@ -56,41 +60,57 @@ class HistoryBuffer:
 
     # -- mutation -------------------------------------------------------------
     def update(self, log_val: Any, count: Any = 1) -> None:
-        """Append ``log_val`` standing for ``count`` samples; drop the oldest past max_length."""
-        if not isinstance(log_val, _NUMBER_TYPES):
-            raise TypeError(f"log_val must be int or float but got {type(log_val)}")
-        if not isinstance(count, _NUMBER_TYPES):
-            raise TypeError(f"count must be int or float but got {type(count)}")
-        n = self._len
-        if n == len(self._values):
-            self._grow()
-            n = self._len
-        values, counts = self._values, self._counts
-        if values.dtype.kind != "f" and not isinstance(log_val, (int, np.integer)):
-            values = self._values = values.astype(np.float64)
-        if counts.dtype.kind != "f" and not isinstance(count, (int, np.integer)):
-            counts = self._counts = counts.astype(np.float64)
-        values[n] = log_val
-        counts[n] = count
-        self._len = n + 1
-        if n + 1 - self._start > self.max_length:
-            self._start += 1
+        """Append ``log_val`` standing for ``count`` samples; drop the oldest past max_length.
 
-    def _grow(self) -> None:
-        """Make room for one more entry: compact the kept window to the front, or double."""
-        start, n = self._start, self._len
-        size = n - start
-        if size < len(self._values) // 2 or len(self._values) >= 2 * self.max_length:
-            # Compacting costs O(size) and frees at least half the array: amortised O(1).
-            self._values[:size] = self._values[start:n]
-            self._counts[:size] = self._counts[start:n]
-            self._start, self._len = 0, size
+        Runs on every training step, so values are first appended to small Python
+        lists and moved into the arrays in bulk when something reads the buffer.
+        """
+        if type(log_val) not in _FAST_TYPES or type(count) not in _FAST_TYPES:
+            if not isinstance(log_val, _NUMBER_TYPES):
+                raise TypeError(f"log_val must be int or float but got {type(log_val)}")
+            if not isinstance(count, _NUMBER_TYPES):
+                raise TypeError(f"count must be int or float but got {type(count)}")
+        pending = self._pending_values
+        pending.append(log_val)
+        self._pending_counts.append(count)
+        if len(pending) >= _FLUSH_EVERY:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Move pending updates into the arrays (amortised O(1) per value)."""
+        if not self._pending_values:
             return
-        capacity = min(len(self._values) * 2, 2 * self.max_length)
+        new_values = np.asarray(self._pending_values)
+        new_counts = np.asarray(self._pending_counts)
+        self._pending_values = []
+        self._pending_counts = []
+        if new_values.dtype.kind == "f" and self._values.dtype.kind != "f":
+            self._values = self._values.astype(np.float64)
+        if new_counts.dtype.kind == "f" and self._counts.dtype.kind != "f":
+            self._counts = self._counts.astype(np.float64)
+        k = len(new_values)
+        if k > self.max_length:
+            new_values, new_counts = new_values[-self.max_length:], new_counts[-self.max_length:]
+            k = self.max_length
+            self._start = self._len  # everything stored so far falls out of the window
+        if self._len + k > len(self._values):
+            self._make_room(k)
+        self._values[self._len:self._len + k] = new_values
+        self._counts[self._len:self._len + k] = new_counts
+        self._len += k
+        self._start = max(self._start, self._len - self.max_length)
+
+    def _make_room(self, k: int) -> None:
+        """Compact the kept window to the front, growing the arrays if that is not enough."""
+        keep_from = max(self._start, self._len + k - self.max_length)
+        size = self._len - keep_from
+        capacity = len(self._values)
+        if size + k > capacity // 2:  # grow, so the next compaction is far away
+            capacity = max(16, 2 * (size + k))
         for attr in ("_values", "_counts"):
             old = getattr(self, attr)
-            new = np.empty(capacity, dtype=old.dtype)
-            new[:size] = old[start:n]
+            new = old if capacity == len(old) else np.empty(capacity, dtype=old.dtype)
+            new[:size] = old[keep_from:self._len]
             setattr(self, attr, new)
         self._start, self._len = 0, size
 
@@ -98,16 +118,19 @@ class HistoryBuffer:
     @property
     def data(self) -> Tuple[np.ndarray, np.ndarray]:
         """``(log_history, count_history)`` as arrays (copies)."""
+        self._flush()
         window = slice(self._start, self._len)
         return self._values[window].copy(), self._counts[window].copy()
 
     def __len__(self) -> int:
+        self._flush()
         return self._len - self._start
 
     def __repr__(self) -> str:
         return f"HistoryBuffer(len={len(self)}, max_length={self.max_length})"
 
     def _window(self, window_size: Optional[int]) -> slice:
+        self._flush()
         if window_size is None:
             return slice(self._start, self._len)
         assert isinstance(window_size, int) and not isinstance(window_size, bool), (
@@ -147,6 +170,8 @@ class HistoryBuffer:
 
     def current(self) -> np.ndarray:
         """The latest value; ValueError when the buffer is empty."""
+        if self._pending_values:
+            return self._pending_values[-1]
         if self._len == self._start:
             raise ValueError("HistoryBuffer.current() is called on an empty buffer: "
                              "update it first")
