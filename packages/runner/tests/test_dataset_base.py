@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from engine.dataset import BaseDataset, Compose, force_full_init
 from engine.dataset import base_dataset as base_dataset_module
 from engine.registry import TRANSFORMS

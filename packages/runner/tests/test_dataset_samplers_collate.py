@@ -5,6 +5,7 @@ from collections import namedtuple
 import numpy as np
 import pytest
 import torch
+
 from engine.dataset import (
     COLLATE_FUNCTIONS,
     DefaultSampler,

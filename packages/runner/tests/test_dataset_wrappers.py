@@ -2,6 +2,7 @@
 import math
 
 import pytest
+
 from engine.dataset import BaseDataset, ClassBalancedDataset, ConcatDataset, RepeatDataset
 from engine.registry import DATASETS
 

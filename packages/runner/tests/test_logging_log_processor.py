@@ -7,6 +7,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+
 from engine.logging import LogProcessor, MessageHub
 from engine.registry import LOG_PROCESSORS
 

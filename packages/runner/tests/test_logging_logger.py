@@ -4,6 +4,7 @@ import os
 import re
 
 import pytest
+
 from engine.logging import MMFormatter, MMLogger, print_log
 from engine.logging.logger import _rank_file, _use_color
 

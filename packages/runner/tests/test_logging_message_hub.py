@@ -6,6 +6,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
+
 from engine.logging import HistoryBuffer, MessageHub
 
 

@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
+from torch.utils.data import Dataset
+
 from engine.dist import get_rank
 from engine.fileio import list_from_file, load
 from engine.registry import TRANSFORMS
 from engine.utils import ProgressBar
-from torch.utils.data import Dataset
 
 __all__ = ["BaseDataset", "Compose", "force_full_init"]
 

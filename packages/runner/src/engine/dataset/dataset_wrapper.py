@@ -8,8 +8,9 @@ import warnings
 from collections import defaultdict
 from typing import Any, List, Sequence, Tuple, Union
 
-from engine.registry import DATASETS
 from torch.utils.data.dataset import ConcatDataset as _ConcatDataset
+
+from engine.registry import DATASETS
 
 from .base_dataset import BaseDataset, force_full_init
 

@@ -6,9 +6,10 @@ import math
 from typing import Iterator, Optional, Sized
 
 import torch
+from torch.utils.data import Sampler
+
 from engine.dist import get_dist_info, sync_random_seed
 from engine.registry import DATA_SAMPLERS
-from torch.utils.data import Sampler
 
 __all__ = ["DefaultSampler", "InfiniteSampler"]
 

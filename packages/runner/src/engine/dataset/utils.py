@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data._utils.collate import default_collate as torch_default_collate
+
 from engine.registry import Registry
 from engine.structures import BaseDataElement
-from torch.utils.data._utils.collate import default_collate as torch_default_collate
 
 __all__ = ["COLLATE_FUNCTIONS", "default_collate", "pseudo_collate", "worker_init_fn"]
 

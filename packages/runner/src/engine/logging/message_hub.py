@@ -7,6 +7,7 @@ from collections import OrderedDict
 from typing import Any, Optional, Union
 
 import numpy as np
+
 from engine.utils import ManagerMixin
 
 from .history_buffer import HistoryBuffer
