@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from engine.config import Config
+from engine.config.utils import get_model_metainfo
 
 SCHEDULE = "train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=1)\n"
 
@@ -72,12 +73,17 @@ def test_fromfile_pkg_path_and_model_index(site, write_cfg):
                                                  "model = dict(type='FasterRCNN')\n",
         '.mim/model-index.yml': 'Import:\n  - configs/faster_rcnn/metafile.yml\n',
         '.mim/configs/faster_rcnn/metafile.yml':
-            'Models:\n  - Name: frcnn_r50_coco\n    Config: configs/faster_rcnn/frcnn_r50.py\n',
+            'Models:\n  - Name: frcnn_r50_coco\n    Config: configs/faster_rcnn/frcnn_r50.py\n'
+            '    Weights: https://example.org/frcnn.pth\n',
     })
     by_path = Config.fromfile('mmdet::faster_rcnn/frcnn_r50.py')
     by_name = Config.fromfile('mmdet::frcnn_r50_coco')
     assert by_path.to_dict() == by_name.to_dict()
     assert by_path.model.type == 'FasterRCNN' and by_path.train_cfg.max_epochs == 12
+    assert get_model_metainfo('mmdet::frcnn_r50_coco')['Weights'] == 'https://example.org/frcnn.pth'
+    assert get_model_metainfo('mmdet::faster_rcnn/frcnn_r50.py')['Name'] == 'frcnn_r50_coco'
+    with pytest.raises(ValueError, match='not in the model index of mmdet'):
+        get_model_metainfo('mmdet::nope')
 
 
 def test_entry_point_registers_a_new_scope(site, tmp_path, write_cfg):

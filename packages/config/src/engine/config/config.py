@@ -69,7 +69,7 @@ class Config:
             filename = os.fspath(filename)
         path = filename
         if '::' in filename:
-            from .external import external_config_path
+            from .utils import external_config_path
 
             path = external_config_path(filename, use_model_index=True)[1]
             filename = path

@@ -138,7 +138,7 @@ class _Bases:
         origin: dict[str, str] = {}
         for entry in entries:
             if '::' in entry:
-                from .external import external_config_path, inject_scope
+                from .utils import external_config_path, inject_scope
 
                 package, base_path = external_config_path(entry)
                 cfg, parts = _load(base_path, True, self.stack)

@@ -99,8 +99,8 @@ def package_dir(package: str) -> str:
     return osp.dirname(spec.origin)
 
 
-def _model_index_config(mim_dir: str, rel: str) -> str | None:
-    """Config path of a model from ``.mim/model-index.yml`` and its metafiles.
+def _model_index_entry(mim_dir: str, rel: str) -> dict | None:
+    """A model's metafile entry from ``.mim/model-index.yml`` and its metafiles.
 
     ``rel`` matches a model's ``Name`` or its ``Config`` path without the
     leading ``configs/``.
@@ -119,8 +119,23 @@ def _model_index_config(mim_dir: str, rel: str) -> str | None:
         for model in meta.get('Models', []):
             config = model.get('Config')
             if config and (model.get('Name') == name or config.partition('/')[2] == rel):
-                return osp.join(mim_dir, config)
+                return model
     return None
+
+
+def get_model_metainfo(cfg_path: str) -> dict:
+    """The model-index entry (``Name``, ``Config``, ``Weights``, ...) of ``'pkg::model'``.
+
+    For a hub's ``get_config(..., pretrained=True)``. Raises ValueError when
+    the package's model index does not list the model.
+    """
+    package, rel = split_package_path(cfg_path, require_dir=False)
+    mim_dir = osp.join(package_dir(package), '.mim')
+    entry = _model_index_entry(mim_dir, rel)
+    if entry is None:
+        raise ValueError(f'{rel!r} is not in the model index of {package} '
+                         f'({osp.join(mim_dir, "model-index.yml")})')
+    return entry
 
 
 def external_config_path(cfg_path: str, use_model_index: bool = False) -> tuple[str, str]:
@@ -135,7 +150,9 @@ def external_config_path(cfg_path: str, use_model_index: bool = False) -> tuple[
     mim_dir = osp.join(package_dir(package), '.mim')
     path = None
     if use_model_index:
-        path = _model_index_config(mim_dir, rel)
+        entry = _model_index_entry(mim_dir, rel)
+        if entry is not None:
+            path = osp.join(mim_dir, entry['Config'])
     if path is None:
         path = osp.join(mim_dir, 'configs', rel)
     if not osp.isfile(path):
