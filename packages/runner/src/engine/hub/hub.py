@@ -7,7 +7,7 @@ import warnings
 from typing import Any, Dict
 
 from engine.config import Config
-from engine.config.external import package_dir, split_package_path
+from engine.config.utils import package_dir, split_package_path
 from engine.fileio import load
 from engine.registry import MODELS, DefaultScope
 from engine.utils import get_scope_entry_point
