@@ -189,8 +189,7 @@ class CheckpointLoader:
         filename = str(filename)
         loader = cls._get_checkpoint_loader(filename)
         name = loader.__name__[10:] if loader.__name__.startswith('load_from_') else loader.__name__
-        print_log(f'Loads checkpoint by {name} backend from path: {filename}', logger=logger,
-                  level=logging.DEBUG)
+        print_log(f'{name} loads checkpoint from path: {filename}', logger=logger)
         return loader(filename, map_location, weights_only=weights_only)
 
 
@@ -364,12 +363,13 @@ def load_checkpoint(model: nn.Module, filename: str, map_location=None, strict: 
 
 
 def _revise_keys(state_dict: dict, revise_keys) -> OrderedDict:
-    metadata = getattr(state_dict, '_metadata', OrderedDict())
+    metadata = getattr(state_dict, '_metadata', None)
+    revised = OrderedDict(state_dict)
     for pattern, replacement in revise_keys:
-        state_dict = OrderedDict((re.sub(pattern, replacement, k), v)
-                                 for k, v in state_dict.items())
-    state_dict._metadata = metadata  # type: ignore[attr-defined]
-    return state_dict
+        revised = OrderedDict((re.sub(pattern, replacement, k), v) for k, v in revised.items())
+    if metadata is not None:
+        revised._metadata = metadata  # type: ignore[attr-defined]
+    return revised
 
 
 # --------------------------------------------------------------------- saving
@@ -414,12 +414,17 @@ def save_checkpoint(checkpoint: dict, filename: str, file_client_args: Optional[
             raise ValueError('"file_client_args" or "backend_args" should be "None" if '
                              'filename starts with "pavi://"')
         raise ImportError('saving to pavi:// needs the pavi client: pip install pavi')
-    args = backend_args or file_client_args
-    if '://' not in filename and not args:
+    args = backend_args if backend_args is not None else file_client_args
+    if '://' not in filename and (args or {}).get('backend') in (None, 'local', 'disk'):
+        # local: stream into a temp file beside the target, then rename
         _atomic_torch_save(checkpoint, filename)
         return
-    from engine.fileio import get_file_backend
-    backend = get_file_backend(filename, backend_args=args)
+    if file_client_args is not None:
+        from engine.fileio import FileClient
+        backend = FileClient.infer_client(file_client_args, filename)
+    else:
+        from engine.fileio import get_file_backend
+        backend = get_file_backend(filename, backend_args=args)
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
     backend.put(buffer.getvalue(), filename)
