@@ -12,9 +12,10 @@ import traceback
 import torch
 import torch.distributed as torch_dist
 import torch.nn as nn
+from torch.nn.parallel import DistributedDataParallel
+
 from engine.dist import get_rank, get_world_size
 from engine.optim import AmpOptimWrapper, OptimWrapper
-from torch.nn.parallel import DistributedDataParallel
 
 ITERS, ACCUMULATE, PER_RANK = 5, 2, 4
 

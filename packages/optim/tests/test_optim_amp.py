@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn as nn
+
 from engine.optim import AmpOptimWrapper, OptimWrapper, build_optim_wrapper
 
 DEFAULT_SCALER_STATE = {'scale': 65536.0, 'growth_factor': 2.0, 'backoff_factor': 0.5,

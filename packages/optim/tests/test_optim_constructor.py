@@ -5,6 +5,7 @@ import logging
 import pytest
 import torch
 import torch.nn as nn
+
 from engine.optim import (
     OPTIM_WRAPPER_CONSTRUCTORS,
     OPTIMIZERS,

@@ -6,6 +6,7 @@ import logging
 import pytest
 import torch
 import torch.nn as nn
+
 from engine.optim import OptimWrapper, OptimWrapperDict
 
 

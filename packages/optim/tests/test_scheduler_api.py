@@ -5,6 +5,7 @@ import warnings
 
 import pytest
 import torch
+
 from engine.optim import PARAM_SCHEDULERS, OptimWrapper
 from engine.optim.scheduler import (
     INF,

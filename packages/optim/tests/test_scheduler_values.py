@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 import torch.optim.lr_scheduler as tls
+
 from engine.optim.scheduler import (
     ConstantLR,
     CosineAnnealingLR,

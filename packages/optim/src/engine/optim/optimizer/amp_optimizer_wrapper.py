@@ -7,6 +7,7 @@ from typing import Iterator, Optional, Union
 
 import torch
 import torch.nn as nn
+
 from engine.registry import OPTIM_WRAPPERS
 
 from .optimizer_wrapper import OptimWrapper

@@ -8,6 +8,7 @@ from typing import List, Union
 
 import torch
 import torch.nn as nn
+
 from engine.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIMIZERS
 
 from .optimizer_wrapper import OptimWrapper

@@ -8,9 +8,10 @@ from typing import Any, ContextManager, Dict, List, Optional
 
 import torch
 import torch.nn as nn
-from engine.registry import OPTIM_WRAPPERS
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.optim import Optimizer
+
+from engine.registry import OPTIM_WRAPPERS
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ from collections import Counter
 from functools import wraps
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from engine.registry import PARAM_SCHEDULERS
 from torch.optim import Optimizer
+
+from engine.registry import PARAM_SCHEDULERS
 
 from ..optimizer.optimizer_wrapper import OptimWrapper
 
