@@ -375,3 +375,13 @@ def test_loading_twice_gives_fresh_objects(tmp_path, write_cfg):
     assert Config.fromfile(path).x == {'a': [1]}
     write_cfg(tmp_path, 'c.py', 'x = dict(a=[3])\n')
     assert Config.fromfile(path).x == {'a': [3]}  # edits are seen (no stale cache)
+
+
+def test_runtime_error_in_a_config_names_the_file(tmp_path, write_cfg):
+    path = write_cfg(tmp_path, 'boom.py', 'a = 1\nb = undefined_name + 1\n')
+    with pytest.raises(NameError) as info:
+        Config.fromfile(path)
+    tb_files = [entry.path for entry in info.traceback]
+    assert any(str(p) == path for p in tb_files)  # the config's own line is in the traceback
+    notes = getattr(info.value, '__notes__', [path])
+    assert any(path in note for note in notes)

@@ -207,7 +207,12 @@ def _run_python(text: str, path: str, bases: _Bases) -> dict:
     # Converting the merged base to a ConfigDict costs a copy: only needed when
     # the file reads `_base_` beyond declaring it.
     namespace.binding = text.count(BASE_KEY) > 1
-    exec(code, namespace.globals, namespace)
+    try:
+        exec(code, namespace.globals, namespace)
+    except Exception as err:
+        if hasattr(err, 'add_note'):  # Python 3.11+: say which config was running
+            err.add_note(f'(while running config file {path})')
+        raise
     return {
         key: value for key, value in namespace.items()
         if not key.startswith('__') and key != BASE_KEY

@@ -41,7 +41,15 @@ def pretty_text(cfg: dict) -> str:
 
 
 def _is_kwarg(key: Any) -> bool:
-    return isinstance(key, str) and key.isidentifier() and not iskeyword(key)
+    if not (isinstance(key, str) and key.isidentifier()) or iskeyword(key):
+        return False
+    if key.isascii():
+        return True
+    # Python NFKC-normalises identifiers ('º' reads back as 'o'): such keys
+    # must be written as strings.
+    from unicodedata import normalize
+
+    return normalize('NFKC', key) == key
 
 
 def _scalar(value: Any) -> str:
