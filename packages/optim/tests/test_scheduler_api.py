@@ -354,3 +354,14 @@ def test_linear_then_cosine_warmup_sched20():
     assert values[500] == pytest.approx(0.05, abs=1e-6)
     assert values[899] == pytest.approx(0.1 * (1 + math.cos(math.pi * 799 / 800)) / 2)
     assert values[950] == values[899]
+
+
+def test_optim_wrapper_dict_needs_one_scheduler_per_wrapper():
+    from engine.optim import OptimWrapperDict
+    d = OptimWrapperDict(gen=OptimWrapper(make_opt()), disc=OptimWrapper(make_opt()))
+    with pytest.raises(TypeError, match="one scheduler per wrapper"):
+        StepLR(d, step_size=1)
+    s = StepLR(d['gen'], step_size=1, gamma=0.5)
+    d['gen'].step()
+    s.step()
+    assert d.get_lr() == {'gen.lr': [0.025], 'disc.lr': [0.05]}

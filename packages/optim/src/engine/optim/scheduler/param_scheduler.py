@@ -22,6 +22,7 @@ from torch.optim import Optimizer
 from engine.registry import PARAM_SCHEDULERS
 
 from ..optimizer.optimizer_wrapper import OptimWrapper
+from ..optimizer.optimizer_wrapper_dict import OptimWrapperDict
 
 INF = int(1e9)
 
@@ -183,6 +184,10 @@ class _ParamScheduler:
 
 
 def _check_optimizer(optimizer: Any) -> None:
+    if isinstance(optimizer, OptimWrapperDict):
+        raise TypeError('``optimizer`` should be an Optimizer or one OptimWrapper, but got '
+                        f'an OptimWrapperDict with {list(optimizer.keys())}: build one '
+                        'scheduler per wrapper (e.g. for optim_wrapper["gen"])')
     if not isinstance(optimizer, (Optimizer, OptimWrapper)):
         raise TypeError('``optimizer`` should be an Optimizer, but got '
                         f'{type(optimizer).__name__}')
