@@ -324,3 +324,9 @@ def test_slow_scan_shows_progress_bar_only_on_a_tty(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stdout", not_tty)
     BaseDataset(ann_file=ann)
     assert not_tty.getvalue() == ""
+
+
+@pytest.mark.parametrize("serialize", [True, False])
+def test_empty_annotation_list(tmp_path, serialize):
+    ds = BaseDataset(ann_file=write_ann(tmp_path / "ann.json", []), serialize_data=serialize)
+    assert len(ds) == 0 and len(ds.get_subset(3)) == 0
