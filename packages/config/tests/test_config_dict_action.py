@@ -104,3 +104,17 @@ def test_merge_from_dict_merge_rules():
     assert cfg.to_dict() == {'opt': {'type': 'Adam'}, 'ids': [3], 'new': {'key': 'v'}}
     cfg.merge_from_dict({'opt': dict(lr=0.5)})
     assert cfg.opt == {'type': 'Adam', 'lr': 0.5}
+
+
+def test_seed_private_helpers(tutorial):
+    cfg_dict, text = Config._file2dict(str(tutorial / 'resnet50.py'))
+    assert cfg_dict == {'optimizer': {'type': 'SGD', 'lr': 0.02, 'momentum': 0.9,
+                                      'weight_decay': 0.0001},
+                        'model': {'type': 'ResNet', 'depth': 50}}
+    assert isinstance(cfg_dict, ConfigDict) and str(tutorial / 'resnet50.py') in text
+    base = {'a': {'x': 1}, 'b': [dict(t=1)]}
+    merged = Config._merge_a_into_b({'a': {'y': 2, '_delete_': False}, 'c': 3}, base)
+    assert merged == {'a': {'x': 1, 'y': 2}, 'b': [{'t': 1}], 'c': 3}
+    assert base == {'a': {'x': 1}, 'b': [{'t': 1}]}
+    assert Config._merge_a_into_b({'0': dict(u=2)}, [dict(t=1)], allow_list_keys=True) == [
+        {'t': 1, 'u': 2}]

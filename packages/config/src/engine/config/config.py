@@ -11,6 +11,7 @@ from .parsing import (
     expand_dotted,
     load_config,
     merge_dicts,
+    merge_value,
     unsupported_format_error,
 )
 from .pretty import pretty_text as _pretty_text
@@ -129,6 +130,20 @@ class Config:
         parser.add_argument('config', help='config file path')
         _add_args(parser, cfg)
         return parser, cfg
+
+    # Private helpers under the seed's names, for code written against them.
+    @staticmethod
+    def _file2dict(filename: str, use_predefined_variables: bool = True) -> tuple[dict, str]:
+        """``(merged dict, text)`` of a config file, without building a Config."""
+        cfg_dict, text = load_config(os.fspath(filename), use_predefined_variables)
+        return to_config_dict_stripped(cfg_dict), text
+
+    @staticmethod
+    def _merge_a_into_b(a: dict, b: Any, allow_list_keys: bool = False) -> Any:
+        """``a`` merged over ``b`` by the inheritance rules; neither is modified."""
+        merged = merge_value('', a, b, allow_list_keys) if isinstance(b, list) else merge_dicts(
+            a, b, allow_list_keys)
+        return to_config_value_stripped(merged)
 
     # ------------------------------------------------------------ output
     @property
