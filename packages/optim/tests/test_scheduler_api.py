@@ -365,3 +365,15 @@ def test_optim_wrapper_dict_needs_one_scheduler_per_wrapper():
     d['gen'].step()
     s.step()
     assert d.get_lr() == {'gen.lr': [0.025], 'disc.lr': [0.05]}
+
+
+def test_state_dicts_load_with_weights_only(tmp_path):
+    """Checkpoints hold scheduler states; torch.load(weights_only=True) must accept them."""
+    adam = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
+    scheds = [MultiStepLR(adam, milestones=[1, 2]), OneCycleLR(adam, eta_max=1, total_steps=5),
+              ExponentialMomentum(adam, gamma=0.5)]
+    path = tmp_path / 'scheds.pth'
+    torch.save([s.state_dict() for s in scheds], path)
+    loaded = torch.load(path, weights_only=True)
+    assert [set(sd) for sd in loaded] == [set(s.state_dict()) for s in scheds]
+    assert loaded[0]['milestones'] == {1: 1, 2: 1}
