@@ -347,7 +347,9 @@ class PretrainedInit:
         from engine.logging import MMLogger, print_log
         from engine.runner.checkpoint import load_checkpoint, load_state_dict
 
-        logger = MMLogger.get_instance('mmengine')
+        # the run's current logger: get_instance('mmengine') (0.2.0) would create and make
+        # current a file-less logger inside a Runner whose logger has another name
+        logger = MMLogger.get_current_instance()
         if self.prefix is None:
             print_log(f'load model from: {self.checkpoint}', logger=logger)
             load_checkpoint(module, self.checkpoint, map_location=self.map_location,
