@@ -75,6 +75,29 @@ class ToyMetric(BaseMetric):
         return dict(acc=1.0 / (1.0 + mse), mse=mse)
 
 
+
+@METRICS.register_module(force=True)
+class ScriptedMetric(BaseMetric):
+    """Returns scripted scores: ``scores={'accuracy': [0.5, 0.7]}`` gives 0.5 at the
+    first evaluation, 0.7 at the second, and the last value afterwards."""
+
+    default_prefix = ''
+
+    def __init__(self, scores: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.scores = {key: list(values) for key, values in scores.items()}
+        self.calls = 0
+
+    def process(self, data_batch, data_samples):
+        self.results.extend(0 for _ in data_samples)
+
+    def compute_metrics(self, results):
+        out = {key: values[min(self.calls, len(values) - 1)]
+               for key, values in self.scores.items()}
+        self.calls += 1
+        return out
+
+
 def toy_runner_cfg(work_dir, **overrides) -> dict:
     """Runner kwargs of a small epoch-based run with validation and test."""
     cfg = dict(

@@ -163,13 +163,14 @@ class CheckpointHook(Hook):
             self.out_dir = osp.join(self.out_dir, osp.basename(runner.work_dir.rstrip('/')))
         self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
         runner.logger.info(f'Checkpoints will be saved to {self.out_dir}.')
-        hub = runner.message_hub
+        # a resumed run keeps tracking (and later removes) its best checkpoints
+        info = runner.message_hub.runtime_info
         if self.save_best is not None:
             if len(self.key_indicators) == 1:
-                self.best_ckpt_path = hub.get_info('best_ckpt')
+                self.best_ckpt_path = info.get('best_ckpt')
             else:
                 for key in self.key_indicators:
-                    self.best_ckpt_path_dict[key] = hub.get_info(f'best_ckpt_{key}')
+                    self.best_ckpt_path_dict[key] = info.get(f'best_ckpt_{key}')
 
     # ---------------------------------------------------------- periodic
     def after_train_epoch(self, runner) -> None:
@@ -235,7 +236,7 @@ class CheckpointHook(Hook):
             score_key = 'best_score' if single else f'best_score_{key}'
             ckpt_key = 'best_ckpt' if single else f'best_ckpt_{key}'
             rule = self.rules[self.key_indicators.index(key)]
-            best = hub.get_info(score_key, _INITIAL[rule])
+            best = hub.runtime_info.get(score_key, _INITIAL[rule])
             score = metrics[key]
             if not self.is_better_than[key](score, best):
                 continue

@@ -27,6 +27,7 @@ import zipfile
 from collections import OrderedDict
 from typing import Any, Callable, Optional, Union
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -122,6 +123,48 @@ def load_state_dict(module: nn.Module, state_dict: dict, strict: bool = False,
         raise RuntimeError(message)
     print_log(message, logger=logger, level=logging.WARNING)
 
+
+
+# ---------------------------------------------------- message hub as plain data
+def _plain_value(value: Any) -> Any:
+    """Numpy scalars/arrays -> Python values, recursively (for the safe loader)."""
+    if isinstance(value, dict):
+        items = ((k, _plain_value(v)) for k, v in value.items())
+        return OrderedDict(items) if isinstance(value, OrderedDict) else dict(items)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain_value(v) for v in value)
+    if type(value).__module__ == 'numpy':
+        return value.tolist() if hasattr(value, 'tolist') else value.item()
+    return value
+
+
+def message_hub_to_plain(hub_state: dict) -> dict:
+    """``MessageHub.state_dict()`` with every HistoryBuffer replaced by tensors.
+
+    Checkpoints must load with ``torch.load(weights_only=True)``, which refuses
+    pickled engine objects; :func:`message_hub_from_plain` reverses this.
+    """
+    scalars = OrderedDict()
+    for key, buffer in hub_state['log_scalars'].items():
+        values, counts = buffer.data
+        scalars[key] = dict(log_history=torch.from_numpy(np.array(values)),
+                            count_history=torch.from_numpy(np.array(counts)),
+                            max_length=int(buffer.max_length))
+    return dict(log_scalars=scalars,
+                runtime_info=_plain_value(hub_state['runtime_info']),
+                resumed_keys=OrderedDict(hub_state['resumed_keys']))
+
+
+def message_hub_from_plain(hub_state: dict) -> dict:
+    """Inverse of :func:`message_hub_to_plain`; HistoryBuffers pass through unchanged."""
+    from engine.logging import HistoryBuffer
+    scalars = OrderedDict()
+    for key, value in hub_state['log_scalars'].items():
+        if isinstance(value, dict):
+            value = HistoryBuffer(value['log_history'].tolist(), value['count_history'].tolist(),
+                                  value['max_length'])
+        scalars[key] = value
+    return dict(hub_state, log_scalars=scalars)
 
 # -------------------------------------------------------------------- loaders
 def _torch_load(source: Any, map_location, filename: str, weights_only: bool = True):

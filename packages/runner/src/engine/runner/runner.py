@@ -58,6 +58,8 @@ from .checkpoint import (
     find_latest_checkpoint,
     get_state_dict,
     load_state_dict,
+    message_hub_from_plain,
+    message_hub_to_plain,
     save_checkpoint,
     weights_to_cpu,
 )
@@ -821,7 +823,7 @@ class Runner:
                                     'check the correctness of the checkpoint or the training '
                                     'dataset.')
 
-        self.message_hub.load_state_dict(checkpoint['message_hub'])
+        self.message_hub.load_state_dict(message_hub_from_plain(checkpoint['message_hub']))
 
         if 'optimizer' in checkpoint and resume_optimizer:
             self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
@@ -897,7 +899,7 @@ class Runner:
 
         checkpoint = dict(meta=_to_plain(meta),
                           state_dict=weights_to_cpu(get_state_dict(self.model)),
-                          message_hub=self.message_hub.state_dict(),
+                          message_hub=message_hub_to_plain(self.message_hub.state_dict()),
                           rng_state=rng_states)
         if save_optimizer:
             if isinstance(self.optim_wrapper, OptimWrapper):
