@@ -5,10 +5,27 @@ import pytest
 import torch
 import torch.nn as nn
 
-from engine.model import (BaseInit, BaseModule, Caffe2XavierInit, ConstantInit, KaimingInit,
-                          NormalInit, PretrainedInit, TruncNormalInit, UniformInit, XavierInit,
-                          bias_init_with_prob, caffe2_xavier_init, constant_init, initialize,
-                          kaiming_init, normal_init, trunc_normal_init, uniform_init, xavier_init)
+from engine.model import (
+    BaseInit,
+    BaseModule,
+    Caffe2XavierInit,
+    ConstantInit,
+    KaimingInit,
+    NormalInit,
+    PretrainedInit,
+    TruncNormalInit,
+    UniformInit,
+    XavierInit,
+    bias_init_with_prob,
+    caffe2_xavier_init,
+    constant_init,
+    initialize,
+    kaiming_init,
+    normal_init,
+    trunc_normal_init,
+    uniform_init,
+    xavier_init,
+)
 from engine.model.weight_init import trunc_normal_
 from engine.registry import WEIGHT_INITIALIZERS
 

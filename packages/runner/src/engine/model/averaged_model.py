@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from copy import deepcopy
 from typing import Any, Optional, Union
 
@@ -16,7 +16,7 @@ __all__ = ['BaseAveragedModel', 'ExponentialMovingAverage', 'MomentumAnnealingEM
            'StochasticWeightAverage']
 
 
-class BaseAveragedModel(nn.Module):
+class BaseAveragedModel(nn.Module, metaclass=ABCMeta):
     """A frozen copy of ``model`` whose weights follow the source through ``avg_func``.
 
     The first ``update_parameters`` copies the source; later calls average

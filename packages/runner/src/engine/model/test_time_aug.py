@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from typing import Any, List, Union
 
 import torch.nn as nn
@@ -14,7 +14,7 @@ __all__ = ['BaseTTAModel']
 
 
 @MODELS.register_module()
-class BaseTTAModel(nn.Module):
+class BaseTTAModel(nn.Module, metaclass=ABCMeta):
     """Test-time augmentation around a model that has ``test_step``.
 
     The batch holds one entry per augmentation (``TestTimeAug`` then
