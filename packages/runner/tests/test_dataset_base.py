@@ -283,26 +283,26 @@ def test_force_full_init_decorator():
 
 def test_compose():
     @TRANSFORMS.register_module(force=True)
-    class AddOne:
+    class DatasetTestAddOne:
         def __call__(self, d):
             return {**d, "v": d["v"] + 1}
 
         def __repr__(self):
-            return "AddOne()"
+            return "DatasetTestAddOne()"
 
     @TRANSFORMS.register_module(force=True)
-    class NotCallable:
+    class DatasetTestNotCallable:
         pass
 
-    pipeline = Compose([dict(type="AddOne"), lambda d: {**d, "v": d["v"] * 10}])
+    pipeline = Compose([dict(type="DatasetTestAddOne"), lambda d: {**d, "v": d["v"] * 10}])
     assert pipeline({"v": 1}) == {"v": 20}
-    assert repr(Compose([dict(type="AddOne")])) == "Compose(\n    AddOne()\n)"
+    assert repr(Compose([dict(type="DatasetTestAddOne")])) == "Compose(\n    DatasetTestAddOne()\n)"
     assert Compose(None)({"v": 3}) == {"v": 3}
     ran = []
     stop = Compose([lambda d: None, lambda d: ran.append(1)])
     assert stop({"v": 1}) is None and ran == []
     with pytest.raises(TypeError, match="transform should be a callable object"):
-        Compose([dict(type="NotCallable")])
+        Compose([dict(type="DatasetTestNotCallable")])
     with pytest.raises(TypeError, match="transform must be a callable object or dict"):
         Compose([3])
 

@@ -7,7 +7,7 @@ from engine.dataset import BaseDataset, ClassBalancedDataset, ConcatDataset, Rep
 from engine.registry import DATASETS
 
 
-class ListDataset(BaseDataset):
+class WrapperTestListDataset(BaseDataset):
     """Dataset built from an in-memory list of ids (no annotation file)."""
 
     def __init__(self, ids, cat_ids=None, meta=None, **kwargs):
@@ -22,11 +22,11 @@ class ListDataset(BaseDataset):
         return self.cat_ids[idx]
 
 
-DATASETS.register_module(module=ListDataset, force=True)
+DATASETS.register_module(module=WrapperTestListDataset, force=True)
 
 
 def test_concat():
-    ds1, ds2 = ListDataset([10, 11]), ListDataset([20, 21, 22])
+    ds1, ds2 = WrapperTestListDataset([10, 11]), WrapperTestListDataset([20, 21, 22])
     cat = ConcatDataset([ds1, ds2])
     assert len(cat) == 5 and cat.cumulative_sizes == [2, 5]
     assert cat.get_data_info(2) == ds2.get_data_info(0)
@@ -39,18 +39,20 @@ def test_concat():
         cat.get_subset(1)
     with pytest.raises(NotImplementedError):
         cat.get_subset_(1)
-    assert ConcatDataset([ds1, ds2, ListDataset([1, 2, 3, 4])]).cumulative_sizes == [2, 5, 9]
+    ds3 = WrapperTestListDataset([1, 2, 3, 4])
+    assert ConcatDataset([ds1, ds2, ds3]).cumulative_sizes == [2, 5, 9]
 
 
 def test_concat_metainfo_mismatch_and_bad_elements():
     with pytest.raises(ValueError, match="The meta information of the 2-th dataset does not match"):
-        ConcatDataset([ListDataset([1]), ListDataset([2], meta=dict(classes=("x",)))])
+        ConcatDataset([WrapperTestListDataset([1]),
+                       WrapperTestListDataset([2], meta=dict(classes=("x",)))])
     with pytest.raises(TypeError, match="should be config or `BaseDataset` instance"):
-        ConcatDataset([ListDataset([1]), [1, 2]])
+        ConcatDataset([WrapperTestListDataset([1]), [1, 2]])
 
 
 def test_wrappers_accept_configs_and_are_registered():
-    cfg = dict(type="ListDataset", ids=[1, 2])
+    cfg = dict(type="WrapperTestListDataset", ids=[1, 2])
     cat = DATASETS.build(dict(type="ConcatDataset", datasets=[cfg, cfg]))
     assert isinstance(cat, ConcatDataset) and len(cat) == 4
     rep = DATASETS.build(dict(type="RepeatDataset", dataset=cfg, times=3))
@@ -61,7 +63,7 @@ def test_wrappers_accept_configs_and_are_registered():
 
 
 def test_repeat():
-    ds1 = ListDataset([10, 11])
+    ds1 = WrapperTestListDataset([10, 11])
     rep = RepeatDataset(ds1, times=5)
     assert len(rep) == 10
     assert rep.get_data_info(3) == ds1.get_data_info(1)
@@ -74,18 +76,18 @@ def test_lazy_wrappers():
     for make in (lambda d: ConcatDataset([d, d], lazy_init=True),
                  lambda d: RepeatDataset(d, 2, lazy_init=True),
                  lambda d: ClassBalancedDataset(d, 0.5, lazy_init=True)):
-        inner = ListDataset([1, 2], cat_ids=[[0], [1]], lazy_init=True)
+        inner = WrapperTestListDataset([1, 2], cat_ids=[[0], [1]], lazy_init=True)
         wrapper = make(inner)
         assert wrapper._fully_initialized is False and inner._fully_initialized is False
         with pytest.warns(UserWarning):
             assert len(wrapper) >= 2
         assert wrapper._fully_initialized is True and inner._fully_initialized is True
         with pytest.warns(UserWarning, match="Please call `full_init` method manually"):
-            make(ListDataset([1, 2], cat_ids=[[0], [1]], lazy_init=True))[0]
+            make(WrapperTestListDataset([1, 2], cat_ids=[[0], [1]], lazy_init=True))[0]
 
 
 def test_class_balanced_repeat_factors():
-    inner = ListDataset([0, 1, 2, 3], cat_ids=[[0], [0], [0], [1]])
+    inner = WrapperTestListDataset([0, 1, 2, 3], cat_ids=[[0], [0], [0], [1]])
     cbd = ClassBalancedDataset(inner, oversample_thr=0.5)
     factors = ClassBalancedDataset._get_repeat_factors(inner, 0.5)
     assert factors == pytest.approx([1, 1, 1, math.sqrt(2)])
@@ -99,7 +101,7 @@ def test_class_balanced_repeat_factors():
 
 def test_class_balanced_samples_without_categories_keep_their_place():
     # sample 1 has no category: factor 1, and the indices after it stay aligned
-    inner = ListDataset([0, 1, 2, 3], cat_ids=[[0], [], [0, 1], [0]])
+    inner = WrapperTestListDataset([0, 1, 2, 3], cat_ids=[[0], [], [0, 1], [0]])
     cbd = ClassBalancedDataset(inner, oversample_thr=1.0)
     # f(0) = 3/4 -> r = sqrt(4/3) -> 2 copies; f(1) = 1/4 -> r = 2 -> 2 copies
     assert cbd.repeat_indices == [0, 0, 1, 2, 2, 3, 3]

@@ -12,7 +12,7 @@ from engine.structures import BaseDataElement
 
 
 @METRICS.register_module(force=True)
-class ToyMetric(BaseMetric):
+class EvalToyMetric(BaseMetric):
     default_prefix = "Toy"
 
     def __init__(self, collect_device="cpu", prefix=None, dummy_metrics=None):
@@ -40,7 +40,7 @@ def batches(n, batch_size):
 
 
 def test_evaluator_with_toy_metric():
-    evaluator = Evaluator(dict(type="ToyMetric"))
+    evaluator = Evaluator(dict(type="EvalToyMetric"))
     for batch, outputs in batches(10, 4):
         evaluator.process(data_samples=outputs, data_batch=batch)
     assert evaluator.evaluate(10) == {"Toy/accuracy": 1.0, "Toy/size": 10}
@@ -48,22 +48,22 @@ def test_evaluator_with_toy_metric():
 
 
 def test_evaluate_truncates_to_dataset_size():
-    metric = ToyMetric()
+    metric = EvalToyMetric()
     metric.process(None, [dict(pred=i, label=i) for i in range(12)])  # 2 padded samples
     assert metric.evaluate(10)["Toy/size"] == 10
 
 
 def test_prefix_rules():
-    assert ToyMetric(prefix="xxx").prefix == "xxx"
-    evaluator = Evaluator([ToyMetric(prefix="a", dummy_metrics=dict(m=1)),
-                           dict(type="ToyMetric", prefix="b", dummy_metrics=dict(m=2))])
+    assert EvalToyMetric(prefix="xxx").prefix == "xxx"
+    evaluator = Evaluator([EvalToyMetric(prefix="a", dummy_metrics=dict(m=1)),
+                           dict(type="EvalToyMetric", prefix="b", dummy_metrics=dict(m=2))])
     evaluator.process([dict(pred=1, label=1)])
     assert evaluator.evaluate(1) == {"a/m": 1, "b/m": 2}
 
 
 def test_same_metric_name_clash():
-    evaluator = Evaluator([ToyMetric(dummy_metrics=dict(mAP=0.0)),
-                           ToyMetric(dummy_metrics=dict(mAP=0.0))])
+    evaluator = Evaluator([EvalToyMetric(dummy_metrics=dict(mAP=0.0)),
+                           EvalToyMetric(dummy_metrics=dict(mAP=0.0))])
     evaluator.process([dict(pred=1, label=1)])
     with pytest.raises(ValueError, match="There are multiple evaluation results with the same "
                                          "metric name Toy/mAP"):
@@ -71,13 +71,13 @@ def test_same_metric_name_clash():
 
 
 def test_warnings():
-    class NoPrefix(ToyMetric):
+    class NoPrefix(EvalToyMetric):
         default_prefix = None
 
     with pytest.warns(UserWarning, match="The prefix is not set in metric class NoPrefix."):
         NoPrefix()
-    with pytest.warns(UserWarning, match="ToyMetric got empty `self.results`"):
-        ToyMetric(dummy_metrics=dict(a=1)).evaluate(0)
+    with pytest.warns(UserWarning, match="EvalToyMetric got empty `self.results`"):
+        EvalToyMetric(dummy_metrics=dict(a=1)).evaluate(0)
 
 
 def test_abstract_methods_required():
@@ -90,14 +90,14 @@ def test_abstract_methods_required():
 
 
 def test_dataset_meta_propagates():
-    evaluator = Evaluator([ToyMetric(), ToyMetric(prefix="other")])
+    evaluator = Evaluator([EvalToyMetric(), EvalToyMetric(prefix="other")])
     assert evaluator.dataset_meta is None
     evaluator.dataset_meta = dict(classes=("cat", "dog"))
     assert all(m.dataset_meta == dict(classes=("cat", "dog")) for m in evaluator.metrics)
 
 
 def test_process_converts_data_elements_to_dicts():
-    metric = ToyMetric()
+    metric = EvalToyMetric()
     evaluator = Evaluator(metric)
     evaluator.process([BaseDataElement(pred=1, label=1), dict(pred=2, label=2)], "batch")
     batch, samples = metric.process_calls[0]
@@ -114,7 +114,7 @@ def test_bad_metrics():
 
 
 def test_offline_evaluate_chunks():
-    metric = ToyMetric()
+    metric = EvalToyMetric()
     evaluator = Evaluator(metric)
     preds = [dict(pred=i, label=i) for i in range(10)]
     data = [dict(inputs=torch.tensor(i), id=i) for i in range(10)]
@@ -131,8 +131,8 @@ def test_offline_evaluate_chunks():
 
 
 def test_evaluator_registered():
-    evaluator = EVALUATOR.build(dict(type="Evaluator", metrics=dict(type="ToyMetric")))
-    assert isinstance(evaluator, Evaluator) and isinstance(evaluator.metrics[0], ToyMetric)
+    evaluator = EVALUATOR.build(dict(type="Evaluator", metrics=dict(type="EvalToyMetric")))
+    assert isinstance(evaluator, Evaluator) and isinstance(evaluator.metrics[0], EvalToyMetric)
 
 
 def test_get_metric_value():
