@@ -120,15 +120,16 @@ def test_resume_is_bit_exact(tmp_path, loop):
             default_hooks=dict(logger=dict(type='LoggerHook', interval=2),
                                checkpoint=dict(type='CheckpointHook', interval=5,
                                                by_epoch=False)))
-        crash_at, max_len = 10, None
+        crash_at = 10
     else:
         overrides = dict(train_cfg=dict(by_epoch=True, max_epochs=4, val_interval=1))
         if loop == 'epoch_accumulate':
             overrides['optim_wrapper'] = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9),
                                               accumulative_counts=2)
-        crash_at, max_len = 2, None
-    del max_len
+        crash_at = 2
     model_cfg = dict(type='ToyModel', dropout=0.3)  # dropout draws from torch's RNG
+    overrides.setdefault('optim_wrapper', dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
+    overrides['optim_wrapper']['optimizer']['lr'] = 0.01
 
     uninterrupted = Runner(**toy_runner_cfg(tmp_path / 'a', model=model_cfg, **overrides))
     uninterrupted.train()

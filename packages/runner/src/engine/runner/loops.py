@@ -151,12 +151,15 @@ class _InfiniteDataloaderIterator:
             skip_batches %= length
             if sampler is not None:
                 sampler.set_epoch(self._epoch)
-        if skip_batches and sampler is not None and hasattr(sampler, 'skip'):
-            sampler.skip(skip_batches * _batch_size(self._dataloader))
-            skip_batches = 0
-        iterator = iter(self._dataloader)
-        for _ in range(skip_batches):  # no fast path: consume the batches
-            next(iterator)
+        if not skip_batches:
+            return iter(self._dataloader)
+        # Resuming: the uninterrupted run created its iterator (which draws a
+        # seed from torch's global RNG) before the checkpoint's RNG state was
+        # taken, so this one must not draw again.
+        with preserved_rng_state():
+            iterator = iter(self._dataloader)
+            for _ in range(skip_batches):  # no fast path: consume the batches
+                next(iterator)
         return iterator
 
     def __iter__(self):
@@ -180,12 +183,6 @@ class _InfiniteDataloaderIterator:
 
 def _is_infinite(sampler) -> bool:
     return sampler is not None and type(sampler).__name__ == 'InfiniteSampler'
-
-
-def _batch_size(dataloader) -> int:
-    if getattr(dataloader, 'batch_size', None):
-        return dataloader.batch_size
-    return getattr(dataloader.batch_sampler, 'batch_size', 1)
 
 
 @LOOPS.register_module()

@@ -577,6 +577,14 @@ class Runner:
             for group in wrapper.optimizer.param_groups:
                 group['lr'] = group['lr'] * ratio
 
+    def _attach_message_hub(self, optim_wrapper) -> None:
+        # engine-optim cannot import the message hub (a layer above it); the
+        # runner hands it over so gradient norms reach the logs.
+        wrappers = optim_wrapper.values() if isinstance(optim_wrapper, OptimWrapperDict) \
+            else [optim_wrapper]
+        for wrapper in wrappers:
+            wrapper.message_hub = self.message_hub
+
     def _schedulers_built(self) -> bool:
         groups = self.param_schedulers
         if isinstance(groups, dict) and 'type' not in groups:
@@ -701,6 +709,7 @@ class Runner:
                                'initializing runner.')
         self._train_loop = self.build_train_loop(self._train_loop)
         self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
+        self._attach_message_hub(self.optim_wrapper)
         self.scale_lr(self.optim_wrapper, self.auto_scale_lr)
         if self.param_schedulers is not None:
             self.param_schedulers = self.build_param_scheduler(self.param_schedulers)
