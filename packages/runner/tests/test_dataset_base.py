@@ -123,8 +123,11 @@ def test_mutable_defaults_not_shared(tmp_path):
     ann = write_ann(tmp_path / "ann.json", [{"img_path": "a.jpg"}])
     a = BaseDataset(ann_file=ann, data_root="r1", lazy_init=True)
     b = BaseDataset(ann_file=ann, lazy_init=True)
-    assert a.data_prefix == dict(img_path="r1/") or a.data_prefix == dict(img_path="r1")
+    assert a.data_prefix == dict(img_path="r1/")
     assert b.data_prefix == dict(img_path="")
+    prefix = dict(img_path="x")
+    c = BaseDataset(ann_file=ann, data_prefix=prefix, data_root="r2", lazy_init=True)
+    assert prefix == dict(img_path="x") and c.data_prefix == dict(img_path="r2/x")
 
 
 @pytest.mark.parametrize("serialize", [True, False])

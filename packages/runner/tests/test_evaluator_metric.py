@@ -165,3 +165,10 @@ def test_dump_results(tmp_path, capsys):
     assert torch.equal(loaded[0]["data"][0], t1) and torch.equal(loaded[0]["data"][1], t2)
     assert f"Results has been saved to {out}." in capsys.readouterr().out
     assert metric.evaluate(1) == {}
+
+
+def test_invalid_collect_device_fails_at_evaluate():
+    metric = EvalToyMetric(collect_device="tpu")
+    metric.process(None, [dict(pred=1, label=1)])
+    with pytest.raises(NotImplementedError, match="tpu"):
+        metric.evaluate(1)

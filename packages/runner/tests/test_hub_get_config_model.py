@@ -112,3 +112,45 @@ def test_get_model_pretrained_loads_weights(fake_mmdet, tmp_path):
         model = get_model("mmdet::faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py", pretrained=True)
     assert torch.equal(model.linear.weight, state["linear.weight"])
     assert model._is_init is True
+
+
+@pytest.fixture
+def entry_point_library(tmp_path, monkeypatch):
+    """A library unknown to engine's table that declares its scope via ``engine.scopes``."""
+    site = tmp_path / "site"
+    pkg = site / "hubtestlib"
+    (pkg / ".mim" / "configs" / "nets").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "registration.py").write_text(textwrap.dedent("""
+        from torch import nn
+        from engine.registry import MODELS, Registry
+
+        LIB_MODELS = Registry("model", parent=MODELS, scope="hubtestlib")
+
+        class TinyNet(nn.Module):
+            def __init__(self, width):
+                super().__init__()
+                self.fc = nn.Linear(width, 1)
+
+        def register():
+            LIB_MODELS.register_module(module=TinyNet, force=True)
+    """))
+    (pkg / ".mim" / "configs" / "nets" / "tiny.py").write_text(
+        "model = dict(type='TinyNet', width=3)\n")
+    dist_info = site / "hubtestlib-0.1.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: hubtestlib\nVersion: 0.1\n")
+    (dist_info / "entry_points.txt").write_text(
+        "[engine.scopes]\nhubtestlib = hubtestlib.registration:register\n")
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    yield pkg
+    for name in [m for m in sys.modules if m.startswith("hubtestlib")]:
+        del sys.modules[name]
+    MODELS.children.pop("hubtestlib", None)
+
+
+def test_library_registered_through_entry_point(entry_point_library):
+    assert get_config("hubtestlib::nets/tiny.py").model.width == 3
+    model = get_model("hubtestlib::nets/tiny.py")
+    assert type(model).__name__ == "TinyNet" and model.fc.in_features == 3

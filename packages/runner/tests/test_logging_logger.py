@@ -2,6 +2,8 @@
 import logging
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -158,3 +160,13 @@ def test_colour_only_on_a_tty(monkeypatch):
     assert "\033[5;4;33mWARNING\033[0m - careful" in coloured
     plain = MMFormatter(color=False, datefmt="%m/%d %H:%M:%S").format(record)
     assert plain.endswith(" - mmengine - WARNING - careful")
+
+
+def test_get_current_instance_in_fresh_process_creates_mmengine():
+    code = ("from engine.logging import MMLogger, print_log; "
+            "print(MMLogger.get_current_instance().instance_name); "
+            "print_log('via current', logger='current')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.splitlines()
+    assert lines[0] == "mmengine"
+    assert lines[1].endswith(" - mmengine - INFO - via current")

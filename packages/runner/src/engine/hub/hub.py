@@ -60,7 +60,7 @@ def get_config(cfg_path: str, pretrained: bool = False) -> Config:
 
 def _register_all_modules(package: str) -> None:
     """Register the library's modules: its ``engine.scopes`` entry point, else ``pkg.utils``."""
-    entry_point = get_scope_entry_point(package)
+    entry_point = get_scope_entry_point(package, refresh=True)  # it may be newly installed
     if entry_point is not None:
         loaded = entry_point.load()
         if callable(loaded):
