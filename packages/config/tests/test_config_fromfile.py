@@ -264,6 +264,8 @@ def test_python_config_evaluation_cfg14(tmp_path, write_cfg):
         a = 1
         b = a + 1
         c = [i * 2 for i in range(3)]
+        scaled = [s * b for s in (1, 2)]
+        keyed = {k: b for k in 'xy'}
         def twice(x):
             return x * b
         d = twice(2)
@@ -276,6 +278,7 @@ def test_python_config_evaluation_cfg14(tmp_path, write_cfg):
         """)
     cfg = Config.fromfile(path)
     assert cfg.b == 2 and cfg.c == [0, 2, 4] and cfg.d == 4
+    assert cfg.scaled == [2, 4] and cfg.keyed == {'x': 2, 'y': 2}
     for gone in ('os', 'join', 'twice', 'f', '__hidden'):
         assert gone not in cfg
     assert cfg._single == 6
