@@ -427,3 +427,16 @@ def test_save_to_a_remote_backend_puts_the_bytes():
         import io
         loaded = torch.load(io.BytesIO(f.read()), weights_only=True)
     assert torch.equal(loaded['x'], torch.arange(3))
+
+
+def test_optional_client_schemes_name_what_is_missing():
+    try:
+        import pavi  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match='pavi'):
+            CheckpointLoader.load_checkpoint('pavi://model/a.pth')
+    try:
+        import petrel_client  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match='petrel'):
+            CheckpointLoader.load_checkpoint('s3://bucket/a.pth')

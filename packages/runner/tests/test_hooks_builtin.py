@@ -429,3 +429,33 @@ def test_empty_cache_and_sync_buffers_run_on_cpu(tmp_path):
     before = _weights(runner.model)
     runner.train()
     assert not _equal(before, _weights(runner.model))  # training ran normally
+
+
+# ------------------------------------------------------- naive visualization
+def test_naive_visualization_hook_draws_unpadded_resized_images():
+    from engine.hooks import NaiveVisualizationHook
+    from engine.structures import BaseDataElement
+    from engine.visualization import Visualizer
+
+    class RecordingVisualizer(Visualizer):
+        def add_datasample(self, name, image, data_sample=None, draw_gt=True,
+                           draw_pred=True, show=False, wait_time=0, step=0):
+            self.drawn.append((name, image, data_sample, draw_gt, draw_pred))
+
+    visualizer = RecordingVisualizer.get_instance('naive_vis_hook_test')
+    visualizer.drawn = []
+    output = BaseDataElement(metainfo=dict(img_path='imgs/cat.png', img_shape=(2, 3),
+                                           pad_shape=(4, 4), ori_shape=(4, 6)))
+    image = torch.full((3, 4, 4), 100.0)
+    batch = dict(inputs=[image, image], data_samples=[None, None])
+    hook = NaiveVisualizationHook(interval=2, draw_gt=False)
+    runner = SimpleNamespace(visualizer=visualizer)
+    hook.after_test_iter(runner, batch_idx=0, data_batch=batch, outputs=[output, output])
+    assert visualizer.drawn == []  # interval 2: only every second iteration
+    hook.after_test_iter(runner, batch_idx=1, data_batch=batch, outputs=[output, output])
+    assert len(visualizer.drawn) == 2
+    name, drawn, sample, draw_gt, draw_pred = visualizer.drawn[0]
+    assert name == 'cat.png' and sample is output
+    assert drawn.shape == (4, 6, 3) and drawn.dtype.name == 'uint8'
+    assert (drawn == 100).all()
+    assert draw_gt is False and draw_pred is True

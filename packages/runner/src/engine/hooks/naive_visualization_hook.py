@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -14,6 +15,16 @@ from .hook import DATA_BATCH, Hook
 
 def _unpad(image: np.ndarray, shape: tuple) -> np.ndarray:
     return image[:shape[0], :shape[1]]
+
+
+def _resize(image: np.ndarray, shape: tuple) -> np.ndarray:
+    """Bilinear resize of an HxWxC image to ``shape`` (no OpenCV needed)."""
+    import torch
+    import torch.nn.functional as F
+    tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))
+    tensor = tensor.permute(2, 0, 1)[None]
+    resized = F.interpolate(tensor, size=shape, mode='bilinear', align_corners=False)
+    return resized[0].permute(1, 2, 0).numpy()
 
 
 @HOOKS.register_module()
@@ -49,7 +60,16 @@ class NaiveVisualizationHook(Hook):
                     image = image[..., ::-1]
             if 'pad_shape' in meta and 'img_shape' in meta:
                 image = _unpad(image, meta['img_shape'])
+            if 'ori_shape' in meta and tuple(meta['ori_shape'][:2]) != image.shape[:2]:
+                image = _resize(image, tuple(meta['ori_shape'][:2]))
             image = np.clip(image, 0, 255).astype(np.uint8)
             name = osp.basename(meta.get('img_path', f'{batch_idx}.png'))
-            runner.visualizer.add_datasample(name, image, sample, output,
-                                             draw_gt=self.draw_gt, draw_pred=self.draw_pred)
+            visualizer = runner.visualizer
+            params = inspect.signature(visualizer.add_datasample).parameters
+            if 'pred_sample' in params:  # 0.2.0 style: ground truth and prediction apart
+                visualizer.add_datasample(name, image, gt_sample=sample, pred_sample=output,
+                                          draw_gt=self.draw_gt, draw_pred=self.draw_pred)
+            else:  # the prediction sample carries the ground truth as well
+                visualizer.add_datasample(name, image, data_sample=output if output is not None
+                                          else sample, draw_gt=self.draw_gt,
+                                          draw_pred=self.draw_pred)
