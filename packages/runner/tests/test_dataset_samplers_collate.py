@@ -1,6 +1,6 @@
 """Samplers, collate functions, worker seeding (SMP-01/02, COL-01..04; scenarios 26-28)."""
 import random
-from collections import namedtuple
+from collections import defaultdict, namedtuple
 
 import numpy as np
 import pytest
@@ -86,6 +86,11 @@ def test_infinite_sampler_single_process():
     assert [next(it) for _ in range(10)] == first_pass + second_pass
 
 
+def test_infinite_sampler_on_empty_dataset_raises_instead_of_hanging():
+    with pytest.raises(ValueError, match="empty dataset"):
+        next(iter(InfiniteSampler([], shuffle=False)))
+
+
 def test_samplers_registered():
     assert DATA_SAMPLERS.get("DefaultSampler") is DefaultSampler
     assert DATA_SAMPLERS.get("InfiniteSampler") is InfiniteSampler
@@ -111,6 +116,8 @@ def test_pseudo_collate_keeps_objects():
     assert pseudo_collate([Point(1, 2), Point(3, 4)]) == Point([1, 3], [2, 4])
     with pytest.raises(RuntimeError, match="should be of equal size"):
         pseudo_collate([[1, 2], [3]])
+    counts = defaultdict(int, a=1)
+    assert pseudo_collate([counts, counts]) == {"a": [1, 1]}
 
 
 def test_default_collate_stacks_leaves():

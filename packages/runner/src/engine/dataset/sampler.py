@@ -81,6 +81,8 @@ class InfiniteSampler(Sampler):
         self.indices = self._indices_of_rank()
 
     def _infinite_indices(self) -> Iterator[int]:
+        if self.size == 0:  # an endless stream of nothing would hang the training loop
+            raise ValueError("InfiniteSampler got an empty dataset: there is nothing to sample")
         generator = torch.Generator()
         generator.manual_seed(self.seed)
         while True:

@@ -48,7 +48,11 @@ def _collate(data_batch: Sequence, leaf) -> Any:
         except TypeError:  # a sequence type that cannot be built from an iterable
             return transposed
     if isinstance(elem, Mapping):
-        return type(elem)({key: _collate([d[key] for d in data_batch], leaf) for key in elem})
+        collated = {key: _collate([d[key] for d in data_batch], leaf) for key in elem}
+        try:
+            return type(elem)(collated)
+        except TypeError:  # e.g. defaultdict: its constructor takes a factory first
+            return collated
     return leaf(data_batch)
 
 

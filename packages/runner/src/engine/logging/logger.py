@@ -157,7 +157,11 @@ class MMLogger(logging.Logger, ManagerMixin):
 
 
 def _get_rank() -> int:
-    from engine.dist import get_rank  # imported here: engine.dist loads torch
+    # A process group needs torch.distributed; if torch is not even loaded there is none,
+    # and a logger-only program does not pay for importing torch.
+    if "torch.distributed" not in sys.modules:
+        return 0
+    from engine.dist import get_rank
 
     return get_rank()
 
