@@ -216,13 +216,16 @@ class IterBasedTrainLoop(BaseLoop):
         runner.call_hook('before_train_epoch')
         # Resuming at iteration N continues with the N-th batch, not the first.
         batches = _InfiniteDataloaderIterator(self.dataloader, skip_batches=self._iter)
+        # Train mode is set where it changes (here and after validation), not
+        # every iteration: Module.train() walks the whole model.
+        runner.model.train()
         while self._iter < self._max_iters and not self.stop_training:
-            runner.model.train()
             self.run_iter(next(batches))
             self._decide_current_val_interval()
             if (runner.val_loop is not None and self._iter >= self.val_begin
                     and self._iter % self.val_interval == 0):
                 runner.val_loop.run()
+                runner.model.train()
         runner.call_hook('after_train_epoch')
         runner.call_hook('after_train')
         return runner.model
