@@ -82,10 +82,8 @@ class MessageHub(ManagerMixin):
             value = _to_number(key, value)
         assert isinstance(count, int), (
             f"The type of count must be int, but got {type(count)}: {count}")
-        known = self._resumed_keys.get(key)
-        if known is None:
-            self._resumed_keys[key] = resumed
-        elif known != resumed:
+        known = self._resumed_keys.setdefault(key, resumed)
+        if known != resumed:
             self._raise_resumed(key, known, resumed)
         buffer = self._log_scalars.get(key)
         if buffer is None:
@@ -96,20 +94,19 @@ class MessageHub(ManagerMixin):
     def update_scalars(self, log_dict: dict, resumed: bool = True) -> None:
         """Update several scalars; each value is a number or ``dict(value=..., count=...)``."""
         assert isinstance(log_dict, dict), f"`log_dict` must be a dict, but got {type(log_dict)}"
+        update = self.update_scalar
         for key, item in log_dict.items():
             if isinstance(item, dict):
                 assert "value" in item, f"log_dict[{key!r}] must have a 'value' key, but got {item}"
-                self.update_scalar(key, item["value"], item.get("count", 1), resumed)
+                update(key, item["value"], item.get("count", 1), resumed)
             else:
-                self.update_scalar(key, item, 1, resumed)
+                update(key, item, 1, resumed)
 
     # -- runtime info ---------------------------------------------------------
     def update_info(self, key: str, value: Any, resumed: bool = True) -> None:
         """Set runtime information ``key`` to ``value`` (overwrites)."""
-        known = self._resumed_keys.get(key)
-        if known is None:
-            self._resumed_keys[key] = resumed
-        elif known != resumed:
+        known = self._resumed_keys.setdefault(key, resumed)
+        if known != resumed:
             self._raise_resumed(key, known, resumed)
         self._runtime_info[key] = value
 
