@@ -174,3 +174,13 @@ def test_lines_are_stable_after_collapsing_spaces():
     _, line = LogProcessor().get_log_after_iter(runner, 9, "train")
     collapsed = re.sub(r"\s+", " ", line)
     assert collapsed.startswith("Epoch(train) [1][10/25] lr: 1.0000e-02 eta: 0:18:23")
+
+
+def test_global_mean_equals_window_mean_at_iteration_ten():
+    runner = make_runner("lp_t24", iter=9)
+    feed_train(runner.message_hub, 10)
+    proc = LogProcessor(custom_cfg=[dict(data_src="loss1", log_name="loss1_global",
+                                         method_name="mean", window_size="global")])
+    tag, line = proc.get_log_after_iter(runner, 9, "train")
+    assert line.endswith("loss: 16.5000  loss1_global: 5.5000")
+    assert tag["loss1_global"] == tag["loss1"]
