@@ -79,8 +79,9 @@ def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = 
         collate_fn = (collate_type if callable(collate_type)
                       else COLLATE_FUNCTIONS.get(collate_type))
         if collate_fn is None:
+            known = sorted(COLLATE_FUNCTIONS.module_dict)
             raise KeyError(f'collate_fn type {collate_type!r} is not registered in '
-                           f'COLLATE_FUNCTIONS; registered: {sorted(COLLATE_FUNCTIONS.module_dict)}')
+                           f'COLLATE_FUNCTIONS; registered: {known}')
         collate_fn = partial(collate_fn, **collate_cfg)
 
     return DataLoader(dataset=dataset, sampler=sampler if batch_sampler is None else None,
