@@ -333,3 +333,19 @@ def test_slow_scan_shows_progress_bar_only_on_a_tty(tmp_path, monkeypatch):
 def test_empty_annotation_list(tmp_path, serialize):
     ds = BaseDataset(ann_file=write_ann(tmp_path / "ann.json", []), serialize_data=serialize)
     assert len(ds) == 0 and len(ds.get_subset(3)) == 0
+
+
+def test_serialized_dataset_in_dataloader_workers(tmp_path):
+    from functools import partial
+
+    from torch.utils.data import DataLoader
+
+    from engine.dataset import DefaultSampler, pseudo_collate, worker_init_fn
+
+    ann = write_ann(tmp_path / "ann.json", [{"img_path": f"{i}.jpg", "id": i} for i in range(10)])
+    ds = BaseDataset(ann_file=ann, data_prefix=dict(), pipeline=[lambda d: d["id"]])
+    loader = DataLoader(ds, batch_size=3, num_workers=2, collate_fn=pseudo_collate,
+                        sampler=DefaultSampler(ds, shuffle=False),
+                        worker_init_fn=partial(worker_init_fn, num_workers=2, rank=0, seed=1),
+                        multiprocessing_context="fork")
+    assert [i for batch in loader for i in batch] == list(range(10))
