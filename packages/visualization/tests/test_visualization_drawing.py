@@ -174,6 +174,28 @@ def test_texts_render_at_anchor_in_colour_and_match_matplotlib():
             assert abs(ca - cb) < 1.0, (text, axis, ca, cb)
 
 
+def test_text_boxes_match_matplotlib_fancybbox():
+    fig = Figure(frameon=False)
+    base = np.random.RandomState(2).randint(0, 256, (60, 160, 3)).astype(np.uint8)
+    for box in (dict(facecolor="black", alpha=0.8, pad=0.7, edgecolor="none"),
+                dict(facecolor="y", edgecolor="r", linewidth=2),
+                dict(fc=(0.2, 0.4, 0.6), pad=3)):
+        fast, ref = Canvas(base, fig), Canvas(base, fig)
+        args = (["label 0.93"], np.array([[20.0, 15.0]]), [11], ["w"], ["top"], ["left"],
+                ["sans-serif"], [box])
+        fast.draw_texts(*args)
+        ref._draw_text_artist("label 0.93", 20.0, 15.0,
+                              FontProperties(family="sans-serif", size=11), "w", "top", "left",
+                              dict(box))
+        diff = np.abs(fast.get_image().astype(int) - ref.get_image().astype(int))
+        assert diff.mean() < 5.0, (box, diff.mean())  # edges may shift by a pixel
+        changed = np.nonzero((ref.get_image() != base).any(axis=2))
+        changed_fast = np.nonzero((fast.get_image() != base).any(axis=2))
+        for axis in (0, 1):  # same box extent, to a pixel
+            assert abs(changed[axis].min() - changed_fast[axis].min()) <= 1
+            assert abs(changed[axis].max() - changed_fast[axis].max()) <= 1
+
+
 def test_texts_with_boxes_and_fallback_paths():
     vis = make_vis(60, 200)
     vis.draw_texts(["ab", "$x^2$"], np.array([[10, 10], [100, 10]]), colors=["w", "k"],

@@ -10,9 +10,11 @@ fallback for strings it cannot lay out itself.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Optional, Sequence
 
 import numpy as np
+from matplotlib import rcParams
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.colors import to_rgba
@@ -27,6 +29,12 @@ from ._text import blend_mask, layout_text
 # Text bbox keys the fast path draws itself; anything else goes to FancyBboxPatch.
 _FAST_BBOX_KEYS = {"facecolor", "fc", "edgecolor", "ec", "alpha", "pad", "linewidth", "lw",
                    "color", "fill"}
+
+
+@lru_cache(maxsize=256)
+def _font_properties(family: str, size: float) -> FontProperties:
+    # Shared and never mutated: building one costs more than drawing a short label.
+    return FontProperties(family=family, size=size)
 
 
 class Canvas:
@@ -49,6 +57,7 @@ class Canvas:
 
     def set_pixels(self, image: np.ndarray) -> None:
         self.buffer[..., :3] = image
+        self.buffer[..., 3] = 255
 
     def draw_artist(self, artist: Artist, transform: Optional[Transform] = None) -> None:
         """Draw one artist whose coordinates are image pixels (or ``transform``'s input)."""
@@ -68,12 +77,13 @@ class Canvas:
         bboxes: Sequence[Optional[dict]],
     ) -> None:
         for i, text in enumerate(texts):
-            prop = FontProperties(family=families[i], size=sizes[i])
+            font_key = (families[i], float(sizes[i]))
+            prop = _font_properties(*font_key)
             bbox = bboxes[i]
             x, y = float(positions[i][0]), float(positions[i][1])
             layout = None
             if bbox is None or set(bbox) <= _FAST_BBOX_KEYS:
-                layout = layout_text(text, prop, self.dpi, valigns[i], haligns[i])
+                layout = layout_text(text, prop, self.dpi, valigns[i], haligns[i], font_key)
             if layout is None:
                 self._draw_text_artist(text, x, y, prop, colors[i], valigns[i], haligns[i], bbox)
                 continue
@@ -96,29 +106,44 @@ class Canvas:
         color = props.get("color")
         face = props.get("facecolor", props.get("fc", color if color is not None else "C0"))
         edge = props.get("edgecolor", props.get("ec", color if color is not None else None))
-        if edge is None:
-            edge = "none" if fill else "black"
+        if edge is None:  # FancyBboxPatch draws an edge by default
+            edge = rcParams["patch.edgecolor"]
         alpha = props.get("alpha")
-        linewidth = props.get("linewidth", props.get("lw", 1.0))
-        corners = np.array([[x + x0 - pad, y + y0 - pad], [x + x1 + pad, y + y0 - pad],
-                            [x + x1 + pad, y + y1 + pad], [x + x0 - pad, y + y1 + pad]])
-        path = Path(self.transform.transform(corners), closed=False)
-        path = Path(np.vstack([path.vertices, path.vertices[:1]]),
-                    [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY])
-        gc = self.renderer.new_gc()
+        linewidth = props.get("linewidth", props.get("lw", rcParams["patch.linewidth"]))
+        left, right = x + x0 - pad, x + x1 + pad
+        top, bottom = y + y0 - pad, y + y1 + pad
         face_rgba = None
         if fill and face not in ("none", "None"):
             face_rgba = list(to_rgba(face))
             if alpha is not None:
                 face_rgba[3] = alpha
         if edge in ("none", "None"):
-            gc.set_linewidth(0)
-        else:
-            edge_rgba = list(to_rgba(edge))
-            if alpha is not None:
-                edge_rgba[3] = alpha
-            gc.set_foreground(edge_rgba, isRGBA=True)
-            gc.set_linewidth(linewidth)
+            if face_rgba is not None:
+                self._fill_rect(left, top, right, bottom, face_rgba)
+            return
+        corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom],
+                            [left, top]])
+        path = Path(self.transform.transform(corners),
+                    [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY])
+        gc = self.renderer.new_gc()
+        edge_rgba = list(to_rgba(edge))
+        if alpha is not None:
+            edge_rgba[3] = alpha
+        gc.set_foreground(edge_rgba, isRGBA=True)
+        gc.set_linewidth(linewidth)
         gc.set_antialiased(True)
         self.renderer.draw_path(gc, path, IdentityTransform(), face_rgba)
         gc.restore()
+
+    def _fill_rect(self, left: float, top: float, right: float, bottom: float,
+                   rgba: Sequence[float]) -> None:
+        """Fill an axis-aligned rectangle snapped to whole pixels, as Agg snaps it."""
+        x0 = max(int(np.floor(left + 0.5)), 0)
+        x1 = min(int(np.floor(right + 0.5)), self.width)
+        y0 = max(int(np.floor(top + 0.5)), 0)
+        y1 = min(int(np.floor(bottom + 0.5)), self.height)
+        if x0 >= x1 or y0 >= y1 or rgba[3] <= 0:
+            return
+        region = self.buffer[y0:y1, x0:x1, :3]
+        color = np.asarray(rgba[:3], dtype=np.float32) * 255.0
+        region[...] = np.rint(region + (color - region) * np.float32(rgba[3]))

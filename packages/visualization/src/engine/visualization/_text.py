@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib import cbook, rcParams
 from matplotlib.backends.backend_agg import get_hinting_flag
 from matplotlib.font_manager import FontProperties, findfont, get_font
-from matplotlib.ft2font import Kerning
+from matplotlib.ft2font import FaceFlags, Kerning
 
 # Scripts beyond Latin/Greek/Cyrillic may need shaping (ligatures, reordering).
 _SIMPLE_MAX_CODEPOINT = 0x052F
@@ -31,7 +31,7 @@ class _Glyph(NamedTuple):
     index: int
     advance: float  # pixels
     image: np.ndarray  # uint8 coverage, (h, w)
-    left: float  # image left edge relative to the pen, pixels
+    left: int  # image left column relative to the pen, pixels
     bottom: float  # image bottom edge (exclusive) below the baseline, pixels, y down
     ink: tuple  # (xmin, ymin, xmax, ymax) relative to the pen, y up, pixels
 
@@ -39,7 +39,7 @@ class _Glyph(NamedTuple):
 class TextLayout(NamedTuple):
     """A rasterised text block: coverage mask placed relative to the anchor point."""
 
-    mask: np.ndarray  # uint8 coverage (h, w)
+    mask: np.ndarray  # coverage (h, w): uint8 0..255, or float32 0..1 weights
     left: int  # mask's left column relative to the anchor x
     top: int  # mask's top row relative to the anchor y (image rows, y down)
     box: tuple  # text box (x0, y0, x1, y1) relative to the anchor, y down, float
@@ -74,8 +74,8 @@ def _font_metrics(prop: FontProperties, dpi: float) -> tuple:
 _glyph_cache: dict = {}
 
 
-def _glyph(prop: FontProperties, dpi: float, char: str) -> Optional[_Glyph]:
-    key = (prop, dpi, char)
+def _glyph(prop: FontProperties, dpi: float, char: str, font_key: object) -> Optional[_Glyph]:
+    key = (font_key, dpi, char)
     glyph = _glyph_cache.get(key)
     if glyph is None:
         if len(_glyph_cache) > 20000:
@@ -109,43 +109,134 @@ def _is_simple(text: str) -> bool:
     return True
 
 
-def _line_glyphs(line: str, prop: FontProperties, dpi: float):
-    """Pen positions and glyphs of one line, plus its ink (w, h, d) as matplotlib measures it."""
+def _glyph_run(run: str, prop: FontProperties, dpi: float, font_key: object):
+    """Pen positions of the glyphs of ``run``, its ink box (x0, y0, x1, y1; y up) and advance."""
     font = _font_for(prop)
+    font.set_size(prop.get_size_in_points(), dpi)
+    kerning = bool(font.face_flags & FaceFlags.KERNING)
     placed = []
     pen = 0.0
     prev = None
-    xmin = ymin = float("inf")
-    xmax = ymax = float("-inf")
-    for char in line:
-        glyph = _glyph(prop, dpi, char)
+    ink = None
+    for char in run:
+        glyph = _glyph(prop, dpi, char, font_key)
         if glyph is None:
             return None
-        if prev is not None:
-            font.set_size(prop.get_size_in_points(), dpi)
+        if kerning and prev is not None:
             pen += font.get_kerning(prev, glyph.index, Kerning.DEFAULT) / 64
         placed.append((pen, glyph))
         if glyph.ink is not None:
             x0, y0, x1, y1 = glyph.ink
-            xmin, ymin = min(xmin, pen + x0), min(ymin, y0)
-            xmax, ymax = max(xmax, pen + x1), max(ymax, y1)
+            box = (pen + x0, y0, pen + x1, y1)
+            ink = box if ink is None else _union(ink, box)
         pen += glyph.advance
         prev = glyph.index
-    if xmin == float("inf"):
+    return placed, ink, pen
+
+
+def _union(a: tuple, b: tuple) -> tuple:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+class _Word(NamedTuple):
+    mask: np.ndarray  # uint8 coverage
+    left: int  # mask position relative to the pen at the word start (x) ...
+    top: int  # ... and to the baseline (rows, y down)
+    advance: float
+    ink: Optional[tuple]  # (x0, y0, x1, y1), y up, relative to the pen
+
+
+_word_cache: dict = {}
+
+
+def _word(word: str, prop: FontProperties, dpi: float, font_key: object) -> Optional[_Word]:
+    """A space-free run rendered once: labels like 'person 0.87' then reuse 'person'."""
+    key = (font_key, dpi, word)
+    cached = _word_cache.get(key)
+    if cached is not None:
+        return cached
+    measured = _glyph_run(word, prop, dpi, font_key)
+    if measured is None:
+        return None
+    placed, ink, advance = measured
+    pieces = []
+    for pen, glyph in placed:
+        img = glyph.image
+        if img.size and glyph.ink is not None:
+            bottom = int(round(glyph.bottom))
+            pieces.append((int(round(pen)) + glyph.left, bottom - img.shape[0], img))
+    result = _Word(*_compose(pieces), advance, ink)
+    if len(_word_cache) > 20000:
+        _word_cache.clear()
+    _word_cache[key] = result
+    return result
+
+
+def _compose(pieces: list) -> tuple:
+    """Union of coverage images placed at (left, top): (mask, left, top)."""
+    if not pieces:
+        return np.zeros((0, 0), dtype=np.uint8), 0, 0
+    left = min(p[0] for p in pieces)
+    top = min(p[1] for p in pieces)
+    right = max(p[0] + p[2].shape[1] for p in pieces)
+    bottom = max(p[1] + p[2].shape[0] for p in pieces)
+    if len(pieces) == 1:
+        return pieces[0][2], left, top
+    mask = np.zeros((bottom - top, right - left), dtype=np.uint8)
+    for x, y, img in pieces:
+        region = mask[y - top : y - top + img.shape[0], x - left : x - left + img.shape[1]]
+        np.maximum(region, img, out=region)
+    return mask, left, top
+
+
+def _line(line: str, prop: FontProperties, dpi: float, font_key: object):
+    """Words of one line with their pen positions, and its ink (w, h, d) as matplotlib has it."""
+    space = _glyph(prop, dpi, " ", font_key)
+    if space is None:
+        return None
+    placed = []
+    pen = 0.0
+    ink = None
+    for i, part in enumerate(line.split(" ")):
+        if i:
+            pen += space.advance
+        if not part:
+            continue
+        word = _word(part, prop, dpi, font_key)
+        if word is None:
+            return None
+        placed.append((pen, word))
+        if word.ink is not None:
+            x0, y0, x1, y1 = word.ink
+            box = (pen + x0, y0, pen + x1, y1)
+            ink = box if ink is None else _union(ink, box)
+        pen += word.advance
+    if ink is None:
         return placed, (0.0, 0.0, 0.0)
     # matplotlib's FreeType bbox always includes the baseline (y=0).
-    ymin, ymax = min(ymin, 0.0), max(ymax, 0.0)
-    return placed, (xmax - xmin, ymax - ymin, -ymin)
+    ymin, ymax = min(ink[1], 0.0), max(ink[3], 0.0)
+    return placed, (ink[2] - ink[0], ymax - ymin, -ymin)
 
 
 _layout_cache: dict = {}
 
 
 def layout_text(
-    text: str, prop: FontProperties, dpi: float, valign: str = "top", halign: str = "left"
+    text: str,
+    prop: FontProperties,
+    dpi: float,
+    valign: str = "top",
+    halign: str = "left",
+    font_key: object = None,
 ) -> Optional[TextLayout]:
-    """Lay out and rasterise ``text``; None when it needs matplotlib's full text engine."""
-    key = (text, prop, dpi, valign, halign)
+    """Lay out and rasterise ``text``; None when it needs matplotlib's full text engine.
+
+    ``font_key`` is a cheap hashable stand-in for ``prop`` in the caches
+    (hashing a FontProperties costs more than drawing a cached label).
+    """
+    if font_key is None:
+        font_key = prop
+    key = (text, font_key, dpi, valign, halign)
     cached = _layout_cache.get(key)
     if cached is not None:
         return cached
@@ -155,11 +246,11 @@ def layout_text(
     lines = text.split("\n")
     if len(lines) == 1:
         line_gap = 0.0
-    rows = []  # (placed glyphs, width, baseline y (y up))
+    rows = []  # (placed words, width, baseline y (y up))
     this_y = 0.0
     descent = 0.0
     for line in lines:
-        measured = _line_glyphs(line, prop, dpi)
+        measured = _line(line, prop, dpi, font_key)
         if measured is None:
             return None
         placed, (w, h, d) = measured
@@ -178,33 +269,19 @@ def layout_text(
         "baseline": ymin + descent,
         "center_baseline": ymin + descent / 2,
     }[valign]
-    # Pixel positions of every glyph image, in image coordinates (y down).
-    pieces = []
+    pieces = []  # word masks in image coordinates (y down) relative to the anchor
     for placed, w, base_y in rows:
         line_x = {"left": 0.0, "right": width - w, "center": (width - w) / 2}[halign]
         x0 = line_x - offset_x
-        y0 = -(base_y - offset_y)  # baseline row, y down
-        for pen, glyph in placed:
-            img = glyph.image
-            if img.size == 0 or glyph.ink is None:
-                continue
-            left = int(round(x0 + pen + glyph.left))
-            bottom = int(round(y0 + glyph.bottom))
-            pieces.append((left, bottom - img.shape[0], img))
+        baseline_row = int(round(offset_y - base_y))
+        for pen, word in placed:
+            if word.mask.size:
+                pieces.append((int(round(x0 + pen)) + word.left, baseline_row + word.top,
+                               word.mask))
+    mask, left, top = _compose(pieces)
     box = (-offset_x, offset_y, width - offset_x, offset_y - ymin)
-    if pieces:
-        left = min(p[0] for p in pieces)
-        top = min(p[1] for p in pieces)
-        right = max(p[0] + p[2].shape[1] for p in pieces)
-        bottom = max(p[1] + p[2].shape[0] for p in pieces)
-        mask = np.zeros((bottom - top, right - left), dtype=np.uint8)
-        for x, y, img in pieces:
-            region = mask[y - top : y - top + img.shape[0], x - left : x - left + img.shape[1]]
-            np.maximum(region, img, out=region)
-    else:
-        left = top = 0
-        mask = np.zeros((0, 0), dtype=np.uint8)
-    result = TextLayout(mask, left, top, box)
+    # Stored as float weights: blending then needs no per-call conversion.
+    result = TextLayout(mask.astype(np.float32)[..., None] / 255.0, left, top, box)
     if len(_layout_cache) > 4096:
         _layout_cache.clear()
     _layout_cache[key] = result
@@ -214,16 +291,23 @@ def layout_text(
 def blend_mask(
     canvas: np.ndarray, mask: np.ndarray, left: int, top: int, rgb: tuple, alpha: float
 ) -> None:
-    """Blend a solid colour through a coverage mask into ``canvas`` (H, W, >=3 uint8), in place."""
+    """Blend a solid colour through a coverage mask into ``canvas`` (H, W, >=3 uint8), in place.
+
+    ``mask`` is uint8 coverage (H, W) or float32 weights in 0..1 of shape (H, W, 1).
+    """
     if mask.size == 0 or alpha <= 0:
         return
+    mask_h, mask_w = mask.shape[:2]
     height, width = canvas.shape[:2]
     x0, y0 = max(left, 0), max(top, 0)
-    x1, y1 = min(left + mask.shape[1], width), min(top + mask.shape[0], height)
+    x1, y1 = min(left + mask_w, width), min(top + mask_h, height)
     if x0 >= x1 or y0 >= y1:
         return
     cover = mask[y0 - top : y1 - top, x0 - left : x1 - left]
-    weight = cover.astype(np.float32)[..., None] * np.float32(alpha / 255.0)
+    if cover.dtype == np.uint8:
+        weight = cover.astype(np.float32)[..., None] * np.float32(alpha / 255.0)
+    else:
+        weight = cover if alpha == 1 else cover * np.float32(alpha)
     region = canvas[y0:y1, x0:x1, :3]
     color = np.asarray(rgb, dtype=np.float32) * 255.0
     blended = region + (color - region) * weight

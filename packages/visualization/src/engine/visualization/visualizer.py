@@ -162,7 +162,10 @@ class Visualizer(ManagerMixin):
         self._default_font_size = max(np.sqrt(self.height * self.width) // 90, 10)
         self.fig_save.set_size_inches((self.width + 1e-2) / self.dpi,
                                       (self.height + 1e-2) / self.dpi)
-        self._canvas = Canvas(image, self.fig_save)
+        if self._canvas is not None and self._canvas.buffer.shape[:2] == image.shape[:2]:
+            self._canvas.set_pixels(image)  # same size: reuse the Agg buffer
+        else:
+            self._canvas = Canvas(image, self.fig_save)
 
     @master_only
     def get_image(self) -> np.ndarray:
