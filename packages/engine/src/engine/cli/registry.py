@@ -31,9 +31,14 @@ def where_defined(obj: Any) -> tuple:
     try:
         target = inspect.unwrap(obj)
         path = inspect.getsourcefile(target) or inspect.getfile(target)
-        line = inspect.getsourcelines(target)[1]
+        lines, line = inspect.getsourcelines(target)
     except (OSError, TypeError):
         return f'{module}:0', None
+    # point at the `class`/`def` line, not at the decorators above it
+    for offset, text in enumerate(lines):
+        if text.lstrip().startswith(('class ', 'def ', 'async def ')):
+            line += offset
+            break
     return f'{module}:{line}', path
 
 

@@ -55,7 +55,9 @@ def _plain(metrics: dict) -> dict:
     """Metrics as JSON-ready numbers (tensors and numpy scalars become floats)."""
     out = {}
     for key, value in (metrics or {}).items():
-        if hasattr(value, 'item') and getattr(value, 'size', 1) in (1, ()):
-            value = value.item()
+        try:
+            value = value.item()  # one-element tensor or numpy value
+        except (AttributeError, ValueError, RuntimeError):
+            pass
         out[key] = value if isinstance(value, (int, float, str, bool)) else str(value)
     return out
