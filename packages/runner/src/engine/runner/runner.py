@@ -859,8 +859,15 @@ class Runner:
         state = get_rng_state()
         if self._world_size == 1:
             return [state]
+        import io
+
         from engine.dist import all_gather_object
-        return all_gather_object(state)
+        # Gathered as torch.save bytes: object collectives cannot carry tensors
+        # through their pickling on every torch version.
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        return [torch.load(io.BytesIO(blob), weights_only=True)
+                for blob in all_gather_object(buffer.getvalue())]
 
     def save_checkpoint(self, out_dir: str, filename: str,
                         file_client_args: Optional[dict] = None, save_optimizer: bool = True,
