@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import engine.config
 
 
@@ -21,3 +23,34 @@ def test_public_names():
     assert {'Config', 'ConfigDict', 'DictAction'} <= set(engine.config.__all__)
     for name in engine.config.__all__:
         assert hasattr(engine.config, name)
+
+
+def test_import_skips_typing_and_pkgutil():
+    # Both cost milliseconds per process start; with the meta-package
+    # installed its __init__ must not bring them in either.
+    code = ('import sys, engine.config; '
+            'print(sorted(m for m in ("typing", "pkgutil") if m in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == '[]'
+
+
+def test_meta_package_extend_path_matches_pkgutil(tmp_path, monkeypatch):
+    import os
+    import pkgutil
+
+    import engine
+
+    extend = getattr(engine, '_extend_path', None)
+    if extend is None or engine.__file__ is None:
+        pytest.skip('the engine meta-package is not installed')
+    portion = tmp_path / 'site' / 'engine'
+    portion.mkdir(parents=True)
+    (tmp_path / 'site' / 'engine.pkg').write_text('# a comment\n/extra/from/pkg/file\n\n')
+    monkeypatch.syspath_prepend(str(tmp_path / 'site'))
+    monkeypatch.setattr(sys, 'path', sys.path + [b'/bytes/entry/ignored', str(tmp_path / 'no')])
+    own = [os.path.dirname(engine.__file__)]
+    ours = extend(own, 'engine')
+    assert ours == pkgutil.extend_path(own, 'engine')
+    assert str(portion) in ours and '/extra/from/pkg/file' in ours and own == [own[0]]
+    assert extend(('frozen',), 'engine') == ('frozen',)
