@@ -170,8 +170,7 @@ class HistoryBuffer:
 
     def current(self) -> np.ndarray:
         """The latest value; ValueError when the buffer is empty."""
-        if self._pending_values:
-            return self._pending_values[-1]
+        self._flush()
         if self._len == self._start:
             raise ValueError("HistoryBuffer.current() is called on an empty buffer: "
                              "update it first")
