@@ -159,3 +159,19 @@ def test_custom_imports_failures(tmp_path, write_cfg):
     with pytest.warns(UserWarning, match='not_a_module_xyz failed to import and is ignored'):
         cfg = Config.fromfile(path)
     assert cfg.custom_imports.imports == 'not_a_module_xyz'
+
+
+def test_scope_table_is_the_one_in_engine_utils(site, write_cfg):
+    import engine.utils
+    from engine.config import utils as config_utils
+
+    assert config_utils.PKG2PROJECT is engine.utils.PKG2PROJECT
+    assert config_utils.ENTRY_POINT_GROUP == engine.utils.SCOPE_ENTRY_POINT_GROUP
+    assert config_utils.known_scopes() == engine.utils.get_scope_distributions()
+    # A distribution installed after the first scan is seen by pkg:: loading.
+    config_utils.known_scopes()
+    name = f'mmlate{uuid.uuid4().hex[:6]}'
+    install(site, write_cfg, name, {'.mim/configs/d/x.py': 'a = 1\n'},
+            entry_points=f'[engine.scopes]\n{name} = {name}\n')
+    assert config_utils.external_config_path(f'{name}::d/x.py')[0] == name
+    assert config_utils.known_scopes()[name] == name

@@ -13,50 +13,29 @@ import os.path as osp
 import re
 from importlib import util as importlib_util
 
-# scope -> distribution (project) name of the libraries the seed knows.
-PKG2PROJECT: dict[str, str] = {
-    'mmcls': 'mmcls',
-    'mmdet': 'mmdet',
-    'mmdet3d': 'mmdet3d',
-    'mmseg': 'mmsegmentation',
-    'mmaction2': 'mmaction2',
-    'mmtrack': 'mmtrack',
-    'mmpose': 'mmpose',
-    'mmedit': 'mmedit',
-    'mmocr': 'mmocr',
-    'mmgen': 'mmgen',
-    'mmfewshot': 'mmfewshot',
-    'mmrazor': 'mmrazor',
-    'mmflow': 'mmflow',
-    'mmhuman3d': 'mmhuman3d',
-    'mmrotate': 'mmrotate',
-    'mmselfsup': 'mmselfsup',
-}
+from engine.utils.package_utils import (
+    PKG2PROJECT,
+    SCOPE_ENTRY_POINT_GROUP,
+    get_scope_distributions,
+)
 
-ENTRY_POINT_GROUP = 'engine.scopes'
+# The scope table lives once, in engine.utils.package_utils; these names stay
+# importable from here for code written against earlier versions.
+ENTRY_POINT_GROUP = SCOPE_ENTRY_POINT_GROUP
+
+__all__ = ['PKG2PROJECT', 'ENTRY_POINT_GROUP', 'known_scopes', 'split_package_path',
+           'package_dir', 'get_model_metainfo', 'external_config_path', 'inject_scope']
+
 _PKG_PATH = re.compile(r'^\w+::[\w.-]*/\w*')
 _PKG_NAME = re.compile(r'^\w+::\w')
 
 
-def known_scopes() -> dict[str, str]:
-    """Scope -> distribution name: the built-in table plus entry points.
+def known_scopes(refresh: bool = False) -> dict[str, str]:
+    """Scope -> distribution name: the built-in table plus ``engine.scopes`` entry points.
 
-    An entry point ``<scope> = <module>`` in group ``engine.scopes`` adds
-    ``<scope>`` (its distribution is the one declaring the entry point).
+    Same as :func:`engine.utils.get_scope_distributions`.
     """
-    table = dict(PKG2PROJECT)
-    from importlib import metadata
-
-    try:
-        eps = metadata.entry_points()
-        group = (eps.select(group=ENTRY_POINT_GROUP) if hasattr(eps, 'select')
-                 else eps.get(ENTRY_POINT_GROUP, ()))
-    except Exception:  # broken metadata must not break config loading
-        return table
-    for ep in group:
-        dist = getattr(ep, 'dist', None)
-        table.setdefault(ep.name, dist.metadata['Name'] if dist is not None else ep.name)
-    return table
+    return get_scope_distributions(refresh)
 
 
 def split_package_path(cfg_path: str, require_dir: bool = True) -> tuple[str, str]:
@@ -81,7 +60,8 @@ def split_package_path(cfg_path: str, require_dir: bool = True) -> tuple[str, st
 
 def package_dir(package: str) -> str:
     """Directory of an installed, known package (not imported)."""
-    if package not in known_scopes():
+    # A package installed since the last scan is found by re-reading the entry points.
+    if package not in known_scopes() and package not in known_scopes(refresh=True):
         raise AssertionError(
             f'engine does not support to load {package} config. Known packages: '
             f'{sorted(known_scopes())}; a library can add itself through the '
