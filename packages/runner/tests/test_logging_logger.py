@@ -170,3 +170,12 @@ def test_get_current_instance_in_fresh_process_creates_mmengine():
     lines = out.stdout.splitlines()
     assert lines[0] == "mmengine"
     assert lines[1].endswith(" - mmengine - INFO - via current")
+
+
+def test_set_level_clears_the_enabled_cache():
+    logger = MMLogger.get_instance("cache_logger", log_level="INFO")
+    assert logger.isEnabledFor(logging.DEBUG) is False  # now cached
+    logger.setLevel(logging.DEBUG)
+    assert logger.isEnabledFor(logging.DEBUG) is True
+    logger.setLevel("WARNING")
+    assert logger.isEnabledFor(logging.INFO) is False
