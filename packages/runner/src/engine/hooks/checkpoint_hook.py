@@ -163,6 +163,11 @@ class CheckpointHook(Hook):
             self.out_dir = osp.join(self.out_dir, osp.basename(runner.work_dir.rstrip('/')))
         self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
         runner.logger.info(f'Checkpoints will be saved to {self.out_dir}.')
+        if runner.rank == 0 and osp.isdir(self.out_dir):
+            # a save killed mid-write leaves its temp file; the target is intact
+            for name in os.listdir(self.out_dir):
+                if name.startswith('.') and name.endswith('.tmp') and '.pth.' in name:
+                    os.remove(osp.join(self.out_dir, name))
         # a resumed run keeps tracking (and later removes) its best checkpoints
         info = runner.message_hub.runtime_info
         if self.save_best is not None:
