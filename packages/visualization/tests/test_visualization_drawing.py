@@ -280,3 +280,17 @@ def test_dataset_meta():
     assert vis.dataset_meta is None
     vis.dataset_meta = {"class": "cat"}
     assert vis.dataset_meta["class"] == "cat"
+
+
+def test_fast_text_path_scope():
+    from engine.visualization._text import layout_text
+
+    prop = FontProperties(family="sans-serif", size=10)
+    for text in ("person 0.87", "Ωψ Жж é", "two\nlines", "  spaced  "):
+        assert layout_text(text, prop, 100.0) is not None, text
+    # math text and scripts needing shaping go to matplotlib's Text artist
+    for text in ("$x^2$", "مرحبا", "e\u0301"):
+        assert layout_text(text, prop, 100.0) is None, text
+    vis = make_vis(40, 120, value=0)
+    vis.draw_texts("$x^2$ مرحبا", np.array([5, 5]), colors="w")
+    assert vis.get_image().max() > 200  # drawn through the fallback

@@ -76,6 +76,7 @@ class Canvas:
         families: Sequence[str],
         bboxes: Sequence[Optional[dict]],
     ) -> None:
+        gc = self.renderer.new_gc()  # one graphics context for every glyph blit
         for i, text in enumerate(texts):
             font_key = (families[i], float(sizes[i]))
             prop = _font_properties(*font_key)
@@ -89,9 +90,18 @@ class Canvas:
                 continue
             if bbox is not None:
                 self._draw_text_box(layout.box, x, y, bbox, prop.get_size_in_points())
-            r, g, b, a = to_rgba(colors[i])
-            blend_mask(self.buffer, layout.mask, int(round(x)) + layout.left,
-                       int(round(y)) + layout.top, (r, g, b), a)
+            self._blit(layout.mask, int(round(x)) + layout.left, int(round(y)) + layout.top,
+                       to_rgba(colors[i]), gc)
+        gc.restore()
+
+    def _blit(self, mask: np.ndarray, left: int, top: int, rgba: tuple, gc) -> None:
+        """Blend ``rgba`` through a coverage mask; Agg's C++ blit when it has one."""
+        draw = getattr(getattr(self.renderer, "_renderer", None), "draw_text_image", None)
+        if draw is None or mask.size == 0:
+            blend_mask(self.buffer, mask, left, top, rgba[:3], rgba[3])
+            return
+        gc.set_foreground(rgba, isRGBA=True)
+        draw(mask, left, top + mask.shape[0], 0, gc)  # y is the mask's bottom row
 
     def _draw_text_artist(self, text, x, y, prop, color, valign, halign, bbox) -> None:
         artist = Text(x, y, text, color=color, verticalalignment=valign,
@@ -144,6 +154,13 @@ class Canvas:
         y1 = min(int(np.floor(bottom + 0.5)), self.height)
         if x0 >= x1 or y0 >= y1 or rgba[3] <= 0:
             return
-        region = self.buffer[y0:y1, x0:x1, :3]
-        color = np.asarray(rgba[:3], dtype=np.float32) * 255.0
-        region[...] = np.rint(region + (color - region) * np.float32(rgba[3]))
+        gc = self.renderer.new_gc()
+        self._blit(_solid(y1 - y0, x1 - x0), x0, y0, tuple(rgba), gc)
+        gc.restore()
+
+
+@lru_cache(maxsize=512)
+def _solid(height: int, width: int) -> np.ndarray:
+    """A full-coverage mask: a rectangle fill is a text blit of a solid block."""
+    mask = np.full((height, width), 255, dtype=np.uint8)
+    return mask

@@ -13,7 +13,7 @@ None so that the caller can draw them with a real Text artist instead.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from functools import lru_cache
 from typing import NamedTuple, Optional
 
@@ -23,8 +23,9 @@ from matplotlib.backends.backend_agg import get_hinting_flag
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ft2font import FaceFlags, Kerning
 
-# Scripts beyond Latin/Greek/Cyrillic may need shaping (ligatures, reordering).
-_SIMPLE_MAX_CODEPOINT = 0x052F
+# Characters that may need shaping: scripts beyond Latin/Greek/Cyrillic
+# (ligatures, reordering) and combining marks.
+_NEEDS_SHAPING = re.compile("[^\u0000-\u02ff\u0370-\u0482\u048a-\u052f]")
 
 
 class _Glyph(NamedTuple):
@@ -39,7 +40,7 @@ class _Glyph(NamedTuple):
 class TextLayout(NamedTuple):
     """A rasterised text block: coverage mask placed relative to the anchor point."""
 
-    mask: np.ndarray  # coverage (h, w): uint8 0..255, or float32 0..1 weights
+    mask: np.ndarray  # uint8 coverage (h, w)
     left: int  # mask's left column relative to the anchor x
     top: int  # mask's top row relative to the anchor y (image rows, y down)
     box: tuple  # text box (x0, y0, x1, y1) relative to the anchor, y down, float
@@ -103,10 +104,7 @@ def _glyph(prop: FontProperties, dpi: float, char: str, font_key: object) -> Opt
 def _is_simple(text: str) -> bool:
     if rcParams["text.usetex"] or cbook.is_math_text(text):
         return False
-    for char in text:
-        if ord(char) > _SIMPLE_MAX_CODEPOINT or unicodedata.combining(char):
-            return False
-    return True
+    return _NEEDS_SHAPING.search(text) is None
 
 
 def _glyph_run(run: str, prop: FontProperties, dpi: float, font_key: object):
@@ -280,8 +278,7 @@ def layout_text(
                                word.mask))
     mask, left, top = _compose(pieces)
     box = (-offset_x, offset_y, width - offset_x, offset_y - ymin)
-    # Stored as float weights: blending then needs no per-call conversion.
-    result = TextLayout(mask.astype(np.float32)[..., None] / 255.0, left, top, box)
+    result = TextLayout(np.ascontiguousarray(mask), left, top, box)
     if len(_layout_cache) > 4096:
         _layout_cache.clear()
     _layout_cache[key] = result
@@ -291,10 +288,7 @@ def layout_text(
 def blend_mask(
     canvas: np.ndarray, mask: np.ndarray, left: int, top: int, rgb: tuple, alpha: float
 ) -> None:
-    """Blend a solid colour through a coverage mask into ``canvas`` (H, W, >=3 uint8), in place.
-
-    ``mask`` is uint8 coverage (H, W) or float32 weights in 0..1 of shape (H, W, 1).
-    """
+    """Blend a solid colour through a uint8 coverage mask into ``canvas`` (H, W, >=3 uint8)."""
     if mask.size == 0 or alpha <= 0:
         return
     mask_h, mask_w = mask.shape[:2]
@@ -304,10 +298,7 @@ def blend_mask(
     if x0 >= x1 or y0 >= y1:
         return
     cover = mask[y0 - top : y1 - top, x0 - left : x1 - left]
-    if cover.dtype == np.uint8:
-        weight = cover.astype(np.float32)[..., None] * np.float32(alpha / 255.0)
-    else:
-        weight = cover if alpha == 1 else cover * np.float32(alpha)
+    weight = cover.astype(np.float32)[..., None] * np.float32(alpha / 255.0)
     region = canvas[y0:y1, x0:x1, :3]
     color = np.asarray(rgb, dtype=np.float32) * 255.0
     blended = region + (color - region) * weight
