@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib
 import inspect
 from typing import Any, Iterator
 
@@ -42,6 +43,20 @@ def where_defined(obj: Any) -> tuple:
     return f'{module}:{line}', path
 
 
+# Registries that live outside engine.registry.root (module, attribute).
+EXTRA_REGISTRIES = (('engine.dataset', 'COLLATE_FUNCTIONS'),)
+
+
+def _extra_registries() -> list:
+    found = []
+    for module_name, attribute in EXTRA_REGISTRIES:
+        try:
+            found.append(getattr(importlib.import_module(module_name), attribute))
+        except (ImportError, AttributeError):
+            continue  # that package is not installed
+    return found
+
+
 def iter_registries(scope: str | None = None) -> Iterator:
     """Every registry of every root tree (depth-first), optionally of one scope only."""
     from engine.registry.root import ROOT_REGISTRIES
@@ -52,7 +67,7 @@ def iter_registries(scope: str | None = None) -> Iterator:
         for child in node.children.values():
             yield from visit(child)
 
-    for registry in ROOT_REGISTRIES.values():
+    for registry in [*ROOT_REGISTRIES.values(), *_extra_registries()]:
         yield from visit(registry)
 
 
