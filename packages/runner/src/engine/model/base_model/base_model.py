@@ -27,6 +27,15 @@ def run_forward(model: nn.Module, data: Union[dict, tuple, list], mode: str) -> 
                     f'but got {type(data)}')
 
 
+def _sum_of_means(tensors: List[torch.Tensor]) -> Any:
+    """``sum(t.mean() for t in tensors)`` without the ``0 + tensor`` start (0 for [])."""
+    total: Any = 0
+    for i, tensor in enumerate(tensors):
+        mean = tensor.mean()
+        total = mean if i == 0 else total + mean
+    return total
+
+
 class BaseModel(BaseModule):
     """Base class of the models the Runner trains.
 
@@ -83,22 +92,28 @@ class BaseModel(BaseModule):
         last; its values are detached tensors, so no device sync happens here.
         """
         log_vars: OrderedDict[str, torch.Tensor] = OrderedDict()
-        total: Any = 0
+        total: Any = None
         for name, value in losses.items():
             if isinstance(value, torch.Tensor):
                 reduced = value if value.dim() == 0 else value.mean()
             elif isinstance(value, list) and all(isinstance(v, torch.Tensor) for v in value):
-                reduced = sum(v.mean() for v in value)
+                reduced = _sum_of_means(value)
             else:
                 raise TypeError(f'{name} is not a tensor or list of tensors')
             if 'loss' in name:
-                total = total + reduced
-            log_vars[name] = reduced.detach() if isinstance(reduced, torch.Tensor) else reduced
+                # `0 + tensor` costs a scalar-tensor creation per step: start from the first
+                total = reduced if total is None else total + reduced
+            log_vars[name] = reduced
+        if total is None:
+            total = 0
         if 'loss' in log_vars:
             # a model entry named exactly 'loss' keeps its own value, moved to the end
             log_vars.move_to_end('loss')
         else:
-            log_vars['loss'] = total.detach() if isinstance(total, torch.Tensor) else total
+            log_vars['loss'] = total
+        for name, value in log_vars.items():
+            if isinstance(value, torch.Tensor) and value.requires_grad:
+                log_vars[name] = value.detach()
         return total, log_vars
 
     def _run_forward(self, data: Union[dict, tuple, list], mode: str) -> Any:

@@ -44,6 +44,16 @@ class BaseDataPreprocessor(nn.Module):
     def device(self) -> torch.device:
         return self._device
 
+    @property
+    def _device(self) -> torch.device:
+        return self.__dict__['_target_device']
+
+    @_device.setter
+    def _device(self, device: torch.device) -> None:
+        # non_blocking only pays off for host-to-accelerator copies; on CPU it costs ~1us a call
+        self.__dict__['_target_device'] = device
+        self.__dict__['_non_blocking'] = device.type != 'cpu'
+
     def cast_data(self, data: Any) -> Any:
         """Return ``data`` with every tensor and data element moved to ``self.device``.
 
@@ -51,8 +61,16 @@ class BaseDataPreprocessor(nn.Module):
         sequences (lists and tuples) become lists; strings and other leaves
         come back unchanged.
         """
+        # exact-type checks first: they are several times cheaper than the ABC checks below
+        data_type = type(data)
+        if data_type is list or data_type is tuple:
+            return [self.cast_data(item) for item in data]
+        if data_type is dict:
+            return {key: self.cast_data(value) for key, value in data.items()}
         if isinstance(data, torch.Tensor):
-            return data.to(self._device, non_blocking=True)
+            if self._non_blocking:
+                return data.to(self._device, non_blocking=True)
+            return data.to(self._device)
         if isinstance(data, _PASS_THROUGH):
             return data
         if isinstance(data, Mapping):
@@ -62,7 +80,9 @@ class BaseDataPreprocessor(nn.Module):
         if isinstance(data, Sequence):
             return [self.cast_data(item) for item in data]
         if isinstance(data, BaseDataElement):
-            return data.to(self._device, non_blocking=True)
+            if self._non_blocking:
+                return data.to(self._device, non_blocking=True)
+            return data.to(self._device)
         return data
 
     def forward(self, data: Any, training: bool = False) -> Any:
