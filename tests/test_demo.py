@@ -1,5 +1,6 @@
-"""The README's demo (``hatch run demo``), shortened to 2 epochs: it learns and says where
-its outputs went. The example configs load and name only registered types."""
+"""What the README shows works: the demo (``hatch run demo``, shortened to 2 epochs) learns
+and says where its outputs went, the example configs name only registered types, and the
+tour is the runnable examples/tour.py."""
 
 from __future__ import annotations
 
@@ -69,3 +70,22 @@ def test_example_configs_load_and_name_registered_types(config, monkeypatch):
     registries = [*ROOT_REGISTRIES.values(), COLLATE_FUNCTIONS]
     for name in types:
         assert any(registry.get(name) is not None for registry in registries), name
+
+
+def test_readme_tour_is_examples_tour_and_runs(tmp_path):
+    readme = (ROOT / 'README.md').read_text()
+    assert 'hatch run test' in readme and 'hatch run demo' in readme
+    pyproject = (ROOT / 'pyproject.toml').read_text()
+    assert re.search(r'^demo = "python examples/digits/train.py \{args\}"$', pyproject, re.M)
+
+    tour = (ROOT / 'examples' / 'tour.py').read_text()
+    body = tour.split('\n', 1)[1].strip('\n')  # without its docstring line
+    assert f'```python\n{body}\n```' in readme
+    proc = subprocess.run([sys.executable, str(ROOT / 'examples' / 'tour.py')], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=240,
+                          env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore'))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / 'work_dirs' / 'tour' / 'epoch_5.pth').is_file()
+    losses = [float(x) for x in re.findall(r'Epoch\(train\) \[\d\]\S*  .*loss: ([\d.]+)',
+                                           proc.stdout)]
+    assert len(losses) == 5 and losses[-1] < losses[0] / 4, proc.stdout
