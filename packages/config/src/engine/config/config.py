@@ -10,6 +10,7 @@ from .parsing import (
     SUPPORTED_EXTS,
     expand_dotted,
     load_config,
+    load_config_traced,
     merge_dicts,
     merge_value,
     unsupported_format_error,
@@ -32,7 +33,7 @@ class Config:
     the data; ``dump``/``pretty_text`` write it back out as a standalone file.
     """
 
-    __slots__ = ('_cfg_dict', '_filename', '_text')
+    __slots__ = ('_cfg_dict', '_filename', '_text', '_trace')
 
     def __init__(self, cfg_dict: dict | None = None, cfg_text: str | None = None,
                  filename: str | Path | None = None) -> None:
@@ -55,6 +56,7 @@ class Config:
         object.__setattr__(self, '_cfg_dict', ConfigDict(cfg_dict))
         object.__setattr__(self, '_filename', filename)
         object.__setattr__(self, '_text', text)
+        object.__setattr__(self, '_trace', ())
 
     # ------------------------------------------------------------ loading
     @staticmethod
@@ -74,10 +76,10 @@ class Config:
 
             path = external_config_path(filename, use_model_index=True)[1]
             filename = path
-        cfg_dict, text = load_config(path, use_predefined_variables)
+        cfg_dict, text, trace = load_config_traced(path, use_predefined_variables)
         if import_custom_modules and cfg_dict.get('custom_imports'):
             _import_custom_modules(cfg_dict['custom_imports'], path)
-        return Config._from_merged(cfg_dict, text, filename)
+        return Config._from_merged(cfg_dict, text, filename, tuple(trace))
 
     @staticmethod
     def fromstring(cfg_str: str, file_format: str) -> Config:
@@ -97,13 +99,16 @@ class Config:
         import tempfile
 
         path = osp.join(tempfile.gettempdir(), name)
-        cfg_dict, text = load_config(path, True, raw_text=cfg_str)
+        cfg_dict, text, trace = load_config_traced(path, True, raw_text=cfg_str)
         if cfg_dict.get('custom_imports'):
             _import_custom_modules(cfg_dict['custom_imports'], path)
-        return Config._from_merged(cfg_dict, text, path)
+        # The temp path names no real file: provenance says '<string>' instead.
+        trace[-1] = ('<string>' + file_format,) + trace[-1][1:]
+        return Config._from_merged(cfg_dict, text, path, tuple(trace))
 
     @staticmethod
-    def _from_merged(cfg_dict: dict, text: str, filename: str | None) -> Config:
+    def _from_merged(cfg_dict: dict, text: str, filename: str | None,
+                     trace: tuple = ()) -> Config:
         """A Config from a freshly merged dict: one conversion, ``_delete_`` dropped."""
         for key in RESERVED_KEYS:
             if key in cfg_dict:
@@ -112,6 +117,7 @@ class Config:
         object.__setattr__(cfg, '_cfg_dict', to_config_dict_stripped(cfg_dict))
         object.__setattr__(cfg, '_filename', filename)
         object.__setattr__(cfg, '_text', text)
+        object.__setattr__(cfg, '_trace', trace)
         return cfg
 
     @staticmethod
@@ -177,18 +183,63 @@ class Config:
         _atomic_write(file, content)
         return None
 
-    def merge_from_dict(self, options: dict, allow_list_keys: bool = True) -> None:
+    def merge_from_dict(self, options: dict, allow_list_keys: bool = True, *,
+                        source: str | None = None) -> None:
         """Merge dotted-key options into the config, in place.
 
         ``{'model.backbone.depth': 50}`` sets one nested value; with
         ``allow_list_keys`` a digit part indexes a list
         (``'pipeline.0.type'``). Dicts merge, other values replace.
+        ``source`` labels these values in :meth:`source_of` and ``explain``:
+        by default the option name for a dict parsed by ``DictAction``
+        (``'--cfg-options'``), else ``'merge_from_dict'``.
         """
         tree = expand_dotted(options)
         cfg_dict = self._cfg_dict
         merged = merge_dicts(tree, cfg_dict, allow_list_keys)
         for key in tree:
             dict.__setitem__(cfg_dict, key, to_config_value_stripped(merged[key]))
+        if source is None:
+            source = getattr(options, 'option_string', None) or 'merge_from_dict'
+        object.__setattr__(self, '_trace', self._trace + ((source, None, tree),))
+
+    # ------------------------------------------------------------ provenance
+    @property
+    def provenance(self) -> dict[str, str]:
+        """``{'dotted.key': 'file:line'}`` for every leaf: where it was set last.
+
+        Sources are a config file with the line of the value (``path:12``),
+        or the label of a :meth:`merge_from_dict` call (``'--cfg-options'``).
+        Leaves are as in :func:`engine.config.explain`; values assigned on the
+        Config after loading keep the source of what they replaced.
+        """
+        from .provenance import Explainer, leaves
+
+        explainer = Explainer(self._trace)
+        return {'.'.join(map(str, path)): explainer.source(path) or '(set in code)'
+                for path, _ in leaves(self._cfg_dict)}
+
+    def source_of(self, key: str) -> str:
+        """Where the value at dotted ``key`` was set last (``'file:line'`` or a label).
+
+        For a dict, the source that created or replaced it. Raises KeyError
+        when the config has no such key.
+        """
+        from .provenance import Explainer
+
+        path: list = []
+        node: Any = self._cfg_dict
+        for part in str(key).split('.'):
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+                path.append(part)
+            elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+                path.append(int(part))
+            else:
+                raise KeyError(f'{key!r} is not in the config ({part!r} not found at '
+                               f'{".".join(map(str, path)) or "the top level"})')
+        return Explainer(self._trace).source(tuple(path)) or '(set in code)'
 
     # ------------------------------------------------------------ access
     def __getattr__(self, name: str) -> Any:
@@ -244,14 +295,17 @@ class Config:
         return (self._cfg_dict, self._filename, self._text)
 
     def __setstate__(self, state: tuple) -> None:
+        # Pickles leave the provenance trace out: it holds every file's source.
         cfg_dict, filename, text = state
         object.__setattr__(self, '_cfg_dict', cfg_dict)
         object.__setattr__(self, '_filename', filename)
         object.__setattr__(self, '_text', text)
+        object.__setattr__(self, '_trace', ())
 
     def __copy__(self) -> Config:
         other = Config.__new__(Config)
         other.__setstate__(self.__getstate__())
+        object.__setattr__(other, '_trace', self._trace)
         return other
 
     def __deepcopy__(self, memo: dict) -> Config:
@@ -260,6 +314,7 @@ class Config:
         other = Config.__new__(Config)
         memo[id(self)] = other
         other.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        object.__setattr__(other, '_trace', self._trace)  # immutable record: shared
         return other
 
 

@@ -9,6 +9,19 @@ if TYPE_CHECKING:
     from typing import Any, Sequence
 
 
+class CfgOptions(dict):
+    """The dict DictAction stores: a plain dict that knows its option's name.
+
+    ``Config.merge_from_dict`` reads ``option_string`` to label the values in
+    provenance (``engine.config.explain``) as ``--cfg-options``.
+    """
+
+    __slots__ = ('option_string',)
+
+    def __reduce__(self) -> tuple:
+        return (dict, (dict(self),))  # pickles as the plain dict it is
+
+
 class DictAction(Action):
     """argparse action that collects ``KEY=VALUE`` tokens into a flat dict.
 
@@ -64,7 +77,8 @@ class DictAction(Action):
 
     def __call__(self, parser: ArgumentParser, namespace: Namespace,
                  values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
-        options = {}
+        options = CfgOptions()
+        options.option_string = option_string or f'--{self.dest}'
         if isinstance(values, str):
             values = [values]
         for token in values or ():

@@ -54,13 +54,27 @@ def load_config(filename: str, use_predefined_variables: bool = True,
     ``raw_text`` stands in for the file's content (``Config.fromstring``);
     relative bases then resolve against the directory of ``filename``.
     """
+    cfg, text, _ = load_config_traced(filename, use_predefined_variables, raw_text)
+    return cfg, text
+
+
+def load_config_traced(filename: str, use_predefined_variables: bool = True,
+                       raw_text: str | None = None) -> tuple[dict, str, list]:
+    """:func:`load_config` plus the trace that provenance is computed from.
+
+    The trace lists ``(path, raw text, values the file set)`` per file, in
+    merge order (bases before the files that inherit them). Keeping it costs
+    a list append per file; lines are worked out only when asked for
+    (``engine.config.explain``).
+    """
     path = osp.abspath(osp.expanduser(filename))
-    cfg, parts = _load(path, use_predefined_variables, (), raw_text)
-    return cfg, '\n'.join(parts)
+    trace: list = []
+    cfg, parts = _load(path, use_predefined_variables, (), raw_text, trace)
+    return cfg, '\n'.join(parts), trace
 
 
-def _load(path: str, use_predefined: bool, stack: tuple, raw: str | None = None
-          ) -> tuple[dict, list[str]]:
+def _load(path: str, use_predefined: bool, stack: tuple, raw: str | None = None,
+          trace: list | None = None) -> tuple[dict, list[str]]:
     if raw is None:
         if not osp.isfile(path):
             raise FileNotFoundError(f'file "{path}" does not exist')
@@ -80,7 +94,9 @@ def _load(path: str, use_predefined: bool, stack: tuple, raw: str | None = None
             text = _substitute_predefined(text, path)
         text, tokens = _tokenize_base_vars(text)
 
-    bases = _Bases(path, raw, stack + (path,))
+    if trace is None:
+        trace = []
+    bases = _Bases(path, raw, stack + (path,), trace)
     if ext == '.py':
         result = _run_python(text, path, bases)
     else:
@@ -105,6 +121,7 @@ def _load(path: str, use_predefined: bool, stack: tuple, raw: str | None = None
                         f'has no effect: it belongs inside a dict that overrides a base dict, '
                         f'e.g. optimizer = dict({DELETE_KEY}=True, ...)')
 
+    trace.append((path, raw, result))
     merged = dict(bases.merged)
     for key, value in result.items():
         try:
@@ -117,10 +134,10 @@ def _load(path: str, use_predefined: bool, stack: tuple, raw: str | None = None
 class _Bases:
     """The bases of one file: loads them and keeps the merged result."""
 
-    __slots__ = ('path', 'raw', 'stack', 'merged', 'parts', 'loaded')
+    __slots__ = ('path', 'raw', 'stack', 'merged', 'parts', 'loaded', 'trace')
 
-    def __init__(self, path: str, raw: str, stack: tuple) -> None:
-        self.path, self.raw, self.stack = path, raw, stack
+    def __init__(self, path: str, raw: str, stack: tuple, trace: list) -> None:
+        self.path, self.raw, self.stack, self.trace = path, raw, stack, trace
         self.merged: dict = {}
         self.parts: list[str] = []
         self.loaded = False
@@ -141,7 +158,7 @@ class _Bases:
                 from .utils import external_config_path, inject_scope
 
                 package, base_path = external_config_path(entry)
-                cfg, parts = _load(base_path, True, self.stack)
+                cfg, parts = _load(base_path, True, self.stack, None, self.trace)
                 for item in cfg.values():
                     inject_scope(item, package)
             else:
@@ -150,7 +167,7 @@ class _Bases:
                     raise FileNotFoundError(
                         f'file "{base_path}" does not exist (listed in {BASE_KEY} of '
                         f'{_where(self.path, self.raw, BASE_KEY)})')
-                cfg, parts = _load(base_path, True, self.stack)
+                cfg, parts = _load(base_path, True, self.stack, None, self.trace)
             duplicates = self.merged.keys() & cfg.keys()
             if duplicates:
                 first = sorted(duplicates, key=str)[0]
