@@ -245,7 +245,7 @@ def test_chaining_and_validation_errors():
         vis.draw_texts("a", torch.tensor([5, 5]), font_families="comic")
     with pytest.raises(TypeError, match="`colors` should be"):
         vis.draw_texts("a", torch.tensor([5, 5]), colors=3)
-    with pytest.raises(TypeError, match="Invalid type for color"):
+    with pytest.raises(TypeError, match="`edge_colors` should be"):
         vis.draw_bboxes(torch.tensor([1, 1, 2, 2]), edge_colors=3)
     with pytest.raises(AssertionError):
         vis.draw_texts("a", torch.tensor([5, 5]), colors=(0, 0, 256))
@@ -259,6 +259,19 @@ def test_chaining_and_validation_errors():
         vis.draw_polygons(np.array([[1, 2, 3]]))
     with pytest.raises(TypeError):
         vis.draw_polygons("poly")
+    two_boxes = torch.tensor([[1, 1, 2, 2], [3, 3, 4, 4]])
+    with pytest.raises(AssertionError, match="The length of edge_colors must equal with or "
+                                             "greater than 2, but got 1"):
+        vis.draw_bboxes(two_boxes, edge_colors=["r"])
+    with pytest.raises(AssertionError, match="line_widths"):
+        vis.draw_bboxes(two_boxes, line_widths=[1])
+    with pytest.raises(TypeError, match="line_widths"):
+        vis.draw_bboxes(two_boxes, line_widths="2")
+    with pytest.raises(AssertionError, match="line_styles"):
+        vis.draw_lines(np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 4]]), line_styles=["-"])
+    with pytest.raises(AssertionError, match="face_colors"):
+        vis.draw_circles(np.array([[3, 3], [5, 5]]), np.array([1, 1]), face_colors=["r"])
+    assert vis.draw_bboxes(two_boxes, edge_colors=["r", (0, 0, 255)], line_widths=[1, 3]) is vis
     with pytest.warns(UserWarning, match="The text is out of bounds"):
         vis.draw_texts("far", np.array([50, 50]))
     with pytest.warns(UserWarning, match="The line is out of bounds"):
@@ -270,6 +283,9 @@ def test_chaining_and_validation_errors():
 
 
 def test_show_without_display_warns_and_returns():
+    import matplotlib
+
+    matplotlib.use("Agg")  # what a headless machine has; never open a window in tests
     vis = make_vis(10, 10)
     with pytest.warns(UserWarning, match="no display"):
         assert vis.show(wait_time=1) is None

@@ -9,6 +9,7 @@ rather than a re-render of a whole figure.
 from __future__ import annotations
 
 import copy
+import os.path as osp
 import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -115,7 +116,7 @@ class Visualizer(ManagerMixin):
             f"`vis_backends` should be a list of dicts, but got {type(vis_backends)}")
         assert vis_backends, "`vis_backends` is an empty list; give at least one backend config"
         _check_backend_names(vis_backends)
-        save_dir = f"{save_dir.rstrip('/')}/vis_data" if save_dir else "vis_data"
+        save_dir = osp.join(save_dir, "vis_data")
         for cfg in vis_backends:
             cfg = copy.deepcopy(cfg)
             name = cfg.pop("name", cfg["type"])
@@ -337,6 +338,8 @@ class Visualizer(ManagerMixin):
             x_datas, y_datas = x_datas[None], y_datas[None]
         lines = np.stack([x_datas, y_datas], axis=-1)  # (N, 2 points, xy)
         self._check_positions(lines, "line")
+        _check_style_lengths(len(lines), colors=colors, line_styles=line_styles,
+                             line_widths=line_widths)
         colors = color_val_matplotlib(colors)
         collection = LineCollection(lines, colors=colors, linestyles=line_styles,
                                     linewidths=line_widths)
@@ -371,6 +374,8 @@ class Visualizer(ManagerMixin):
             f"but got {center.shape} and {radius.shape}")
         corners = np.concatenate([center - radius[:, None], center + radius[:, None]])
         self._check_positions(corners, "circle")
+        _check_style_lengths(len(radius), edge_colors=edge_colors, face_colors=face_colors,
+                             line_styles=line_styles, line_widths=line_widths)
         edge_colors = color_val_matplotlib(edge_colors)
         face_colors = color_val_matplotlib(face_colors)
         widths = self._clamped_widths(line_widths, len(radius))
@@ -439,6 +444,8 @@ class Visualizer(ManagerMixin):
     def _draw_polygon_list(self, polygons: Any, edge_colors: Any, line_styles: Any,
                            line_widths: Any, face_colors: Any, alpha: Any) -> Visualizer:
         canvas = self._require_canvas()
+        _check_style_lengths(len(polygons), edge_colors=edge_colors, face_colors=face_colors,
+                             line_styles=line_styles, line_widths=line_widths)
         edge_colors = color_val_matplotlib(edge_colors)
         face_colors = color_val_matplotlib(face_colors)
         widths = self._clamped_widths(line_widths, len(polygons))
@@ -555,6 +562,15 @@ class Visualizer(ManagerMixin):
 
 
 _NON_INTERACTIVE = ("agg", "cairo", "pdf", "pgf", "ps", "svg", "template")
+
+
+def _check_style_lengths(num: int, **styles: Any) -> None:
+    """Per-item style lists must cover every item (single values apply to all)."""
+    types = {"colors": (str, tuple, list), "edge_colors": (str, tuple, list),
+             "face_colors": (str, tuple, list), "line_styles": (str, list),
+             "line_widths": (int, float, list)}
+    for name, value in styles.items():
+        check_type_and_length(name, value, types[name], num)
 
 
 def _check_backend_names(vis_backends: List[dict]) -> None:
