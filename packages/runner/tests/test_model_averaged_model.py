@@ -143,3 +143,24 @@ def test_device_and_steps_buffer():
     assert ema.steps.dtype == torch.long and 'steps' in ema.state_dict()
     ema = StochasticWeightAverage(_linear(), device='meta')
     assert ema.module.weight.device.type == 'meta' and ema.steps.device.type == 'meta'
+
+
+def test_ema_of_a_base_model_keeps_its_preprocessor():
+    from engine.model import BaseModel, ImgDataPreprocessor
+
+    class Net(BaseModel):
+        def __init__(self):
+            super().__init__(data_preprocessor=dict(type='ImgDataPreprocessor', mean=[1],
+                                                    std=[2]))
+            self.fc = nn.Linear(1, 1)
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            return self.fc(inputs)
+
+    net = Net()
+    ema = ExponentialMovingAverage(net, momentum=0.5)
+    dp = ema.module.data_preprocessor
+    assert isinstance(dp, ImgDataPreprocessor) and dp is not net.data_preprocessor
+    assert dp.device == torch.device('cpu')
+    out = dp({'inputs': [torch.full((1, 2, 2), 5.)]})['inputs']
+    assert torch.all(out == 2)
