@@ -106,3 +106,14 @@ def test_version_and_help(engine_cli):
     assert proc.returncode == 0
     for command in ('train', 'test', 'config', 'plot', 'registry'):
         assert command in proc.stdout
+
+
+def test_explain_with_engine_config_provenance(child_config, capsys):
+    if not hasattr(engine.config, 'explain'):
+        pytest.skip('engine.config.explain is not available in this engine-config')
+    assert main(['config', str(child_config), '--explain', '--cfg-options',
+                 'optim_wrapper.optimizer.lr=0.5']) == 0
+    lines = {line.split(' = ')[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert 'child.py:3' in lines['model.depth']  # set by the child, over the base's 18
+    assert 'base.py:2' in lines['model.type']
+    assert '--cfg-options' in lines['optim_wrapper.optimizer.lr']
