@@ -4,6 +4,7 @@ import logging
 from collections import OrderedDict
 
 import pytest
+
 from engine.registry import (
     DefaultScope,
     Registry,
@@ -148,11 +149,15 @@ def test_build_runner_from_cfg_uses_from_cfg_and_keeps_runner_type():
 def test_build_runner_defaults_to_engine_runner():
     from engine.registry import RUNNERS
 
-    RUNNERS.register_module(name='Runner', module=FakeRunner)
+    # engine.runner may be imported already (other packages' tests): put its Runner back.
+    previous = RUNNERS.module_dict.get('Runner')
+    RUNNERS.register_module(name='Runner', module=FakeRunner, force=True)
     try:
         assert isinstance(RUNNERS.build(dict(work_dir='w')), FakeRunner)
     finally:
         RUNNERS.module_dict.pop('Runner')
+        if previous is not None:
+            RUNNERS.module_dict['Runner'] = previous
 
 
 def test_build_runner_errors():

@@ -76,7 +76,8 @@ def _resolve_type(obj_type: Any, registry: Any) -> Any:
         if obj_cls is None:
             raise KeyError(
                 f'{obj_type} is not in the {registry.name} registry (scope '
-                f'{registry.scope}). Please check whether the value of `{obj_type}` is '
+                f'{registry.scope}).{_did_you_mean(obj_type, _visible_names(registry))} '
+                f'Please check whether the value of `{obj_type}` is '
                 f'correct or it was registered as expected. {_DOCS_HINT}')
         return obj_cls
     if inspect.isclass(obj_type) or inspect.isfunction(obj_type):
@@ -84,11 +85,57 @@ def _resolve_type(obj_type: Any, registry: Any) -> Any:
     raise TypeError(f'type must be a str or valid type, but got {type(obj_type)}')
 
 
+def _visible_names(registry: Any) -> list[str]:
+    """Names a bare key can resolve to: the registry's own, then its ancestors'."""
+    names: list[str] = []
+    node = registry
+    while node is not None:
+        names.extend(k for k in getattr(node, 'module_dict', {}) if k not in names)
+        node = getattr(node, 'parent', None)
+    return names
+
+
+def _did_you_mean(name: str, candidates: Any) -> str:
+    """`` Did you mean 'X'?`` for the nearest candidates, or ``''`` when none is near."""
+    import difflib
+
+    close = difflib.get_close_matches(name.rpartition('.')[2], list(candidates), n=3)
+    if not close:
+        return ''
+    return ' Did you mean ' + ' or '.join(repr(c) for c in close) + '?'
+
+
+def _argument_hint(obj_cls: Any, err: TypeError) -> str:
+    """For "unexpected keyword argument 'x'": the accepted names and the nearest one."""
+    import re
+
+    match = re.search(r"unexpected keyword argument '(\w+)'", str(err))
+    if match is None:
+        return ''
+    try:
+        params = inspect.signature(obj_cls).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return ''
+    accepted = [p.name for p in params
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if match.group(1) in accepted:  # raised by some inner call: not about cfg
+        return ''
+    return (f" (argument {match.group(1)!r} is not accepted; {getattr(obj_cls, '__name__', '')}"
+            f" accepts: {', '.join(accepted) or 'no keyword arguments'}."
+            f'{_did_you_mean(match.group(1), accepted)})')
+
+
 def _reraise_with_location(err: Exception, obj_cls: Any) -> None:
-    """Re-raise ``err`` as the same type, prefixed with where ``obj_cls`` lives."""
+    """Re-raise ``err`` as the same type, prefixed with where ``obj_cls`` lives.
+
+    An unexpected keyword argument (a misspelled config field) also gets the
+    arguments ``obj_cls`` accepts and the nearest of them.
+    """
     location = '/'.join(getattr(obj_cls, '__module__', '?').split('.'))
     name = getattr(obj_cls, '__name__', repr(obj_cls))
     message = f'class `{name}` in {location}.py: {err}'
+    if isinstance(err, TypeError):
+        message += _argument_hint(obj_cls, err)
     try:
         wrapped = type(err)(message)
     except Exception:
