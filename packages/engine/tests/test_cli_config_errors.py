@@ -117,3 +117,15 @@ def test_explain_with_engine_config_provenance(child_config, capsys):
     assert 'child.py:3' in lines['model.depth']  # set by the child, over the base's 18
     assert 'base.py:2' in lines['model.type']
     assert '--cfg-options' in lines['optim_wrapper.optimizer.lr']
+
+
+def test_config_command_does_not_import_torch(child_config):
+    import subprocess
+    import sys
+
+    code = ('import sys\nfrom engine.cli.main import main\n'
+            f'assert main(["config", {str(child_config)!r}, "--format", "json"]) == 0\n'
+            'print("torch" in sys.modules, file=sys.stderr)')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == 'False'
