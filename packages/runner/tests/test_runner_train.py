@@ -160,3 +160,44 @@ def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path):
     assert 'epoch_2.pth' in log and 'truncated or corrupt' in log
     assert 'Auto resumed from the latest checkpoint' in log and 'epoch_1.pth' in log
     assert resumed.epoch == 3
+
+
+def _nan_after(n):
+    from engine.registry import MODELS
+    from runner_toys import ToyModel
+
+    @MODELS.register_module(force=True)
+    class ExplodingModel(ToyModel):
+        calls = 0
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            out = super().forward(inputs, data_samples, mode)
+            if mode == 'loss':
+                ExplodingModel.calls += 1
+                if ExplodingModel.calls > n:
+                    out = dict(loss_a=out['loss'] * float('nan'), loss_b=out['loss'])
+            return out
+
+    ExplodingModel.calls = 0
+    return dict(type='ExplodingModel')
+
+
+def test_nonfinite_loss_stops_the_run_naming_iteration_and_terms(tmp_path):
+    runner = Runner(**toy_runner_cfg(tmp_path, model=_nan_after(4)))
+    with pytest.raises(FloatingPointError, match=r'iteration 4: loss_a=nan, loss_b=[0-9.]+, '
+                                                 r'loss=nan'):
+        runner.train()
+    # the checkpoints written before are intact; nothing after the fault was saved
+    assert not osp.exists(tmp_path / 'epoch_1.pth')
+
+
+def test_nonfinite_loss_skip_keeps_weights_finite_and_counts(tmp_path):
+    cfg = toy_runner_cfg(tmp_path, model=_nan_after(4),
+                         train_cfg=dict(by_epoch=True, max_epochs=1, nonfinite_loss='skip'))
+    runner = Runner(**cfg)
+    runner.train()
+    assert all(torch.isfinite(p).all() for p in runner.model.parameters())
+    assert runner.message_hub.get_info('nonfinite_skips') == 2  # 6 batches, 2 after the 4th
+    with pytest.raises(ValueError, match='nonfinite_loss'):
+        Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=1,
+                                                         nonfinite_loss='maybe'))).train()

@@ -61,6 +61,22 @@ def _use_color(stream) -> bool:
         return False
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is at emit time, not at creation
+    (pytest's capture, notebooks and redirections replace it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _rank_file(log_file: str, rank: int) -> str:
     """``tmp.log`` -> ``tmp_rank1.log``; no extension -> suffix appended."""
     root, ext = osp.splitext(log_file)
@@ -111,7 +127,7 @@ class MMLogger(logging.Logger, ManagerMixin):
             log_level = levels[level_name]
         rank = _get_rank()
 
-        stream_handler = logging.StreamHandler(stream=sys.stdout)
+        stream_handler = _StdoutHandler()
         stream_handler.setFormatter(
             MMFormatter(color=_use_color(sys.stdout), datefmt=_TERMINAL_DATEFMT))
         stream_handler.setLevel(log_level if rank == 0 else logging.ERROR)

@@ -41,6 +41,16 @@ def _dynamic_schedule(val_interval: int, dynamic_intervals: Optional[Sequence]):
     return milestones, intervals
 
 
+def _set_nonfinite_policy(runner, policy: Optional[str]) -> None:
+    """``train_cfg.nonfinite_loss``: what a NaN/inf loss does (see BaseModel)."""
+    if policy is None:
+        return
+    if policy not in ('raise', 'skip', 'ignore'):
+        raise ValueError(f"train_cfg.nonfinite_loss must be 'raise', 'skip' or 'ignore', "
+                         f'got {policy!r}')
+    runner._unwrapped_model.nonfinite_loss = None if policy == 'ignore' else policy
+
+
 def _set_dataset_meta(runner, dataloader, *targets) -> None:
     dataset = getattr(dataloader, 'dataset', None)
     meta = getattr(dataset, 'metainfo', None)
@@ -58,8 +68,10 @@ class EpochBasedTrainLoop(BaseLoop):
 
     def __init__(self, runner, dataloader: Union[DataLoader, dict], max_epochs: int,
                  val_begin: int = 1, val_interval: int = 1,
-                 dynamic_intervals: Optional[list] = None) -> None:
+                 dynamic_intervals: Optional[list] = None,
+                 nonfinite_loss: Optional[str] = None) -> None:
         super().__init__(runner, dataloader)
+        _set_nonfinite_policy(runner, nonfinite_loss)
         self._max_epochs = int(max_epochs)
         assert self._max_epochs == max_epochs, f'max_epochs must be an int, got {max_epochs!r}'
         self._max_iters = self._max_epochs * len(self.dataloader)
@@ -191,8 +203,10 @@ class IterBasedTrainLoop(BaseLoop):
 
     def __init__(self, runner, dataloader: Union[DataLoader, dict], max_iters: int,
                  val_begin: int = 1, val_interval: int = 1000,
-                 dynamic_intervals: Optional[list] = None) -> None:
+                 dynamic_intervals: Optional[list] = None,
+                 nonfinite_loss: Optional[str] = None) -> None:
         super().__init__(runner, dataloader)
+        _set_nonfinite_policy(runner, nonfinite_loss)
         self._max_iters = int(max_iters)
         assert self._max_iters == max_iters, f'max_iters must be an int, got {max_iters!r}'
         self._max_epochs = 1  # compatibility: hooks that read max_epochs

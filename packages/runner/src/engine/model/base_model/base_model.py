@@ -36,6 +36,32 @@ def _sum_of_means(tensors: List[torch.Tensor]) -> Any:
     return total
 
 
+def _is_finite(loss: Any) -> bool:
+    return bool(torch.isfinite(loss).all()) if isinstance(loss, torch.Tensor) else \
+        loss == loss and abs(loss) != float('inf')
+
+
+def _current_iter() -> Any:
+    from engine.logging import MessageHub
+    hub = MessageHub.get_current_instance()
+    return hub.runtime_info.get('iter', '?')
+
+
+def _count_skip() -> None:
+    from engine.logging import MessageHub
+    hub = MessageHub.get_current_instance()
+    hub.update_info('nonfinite_skips', hub.runtime_info.get('nonfinite_skips', 0) + 1)
+    hub.update_scalar('train/nonfinite_skips', hub.runtime_info['nonfinite_skips'])
+
+
+def _raise_nonfinite(log_vars: Dict[str, Any]) -> None:
+    terms = ', '.join(f'{name}={float(value):.6g}' for name, value in log_vars.items())
+    raise FloatingPointError(
+        f'Non-finite loss at iteration {_current_iter()}: {terms}. The weights of this step '
+        'are not saved; resume from the last checkpoint, or set '
+        "train_cfg=dict(..., nonfinite_loss='skip') to skip such batches.")
+
+
 class BaseModel(BaseModule):
     """Base class of the models the Runner trains.
 
@@ -62,6 +88,12 @@ class BaseModel(BaseModule):
             raise TypeError('data_preprocessor should be a `dict` or `nn.Module` instance, '
                             f'but got {type(data_preprocessor)}')
 
+    #: What a NaN/inf loss does: ``'raise'`` (stop with an error naming the
+    #: iteration and the loss terms), ``'skip'`` (no update for that batch,
+    #: counted in ``train/nonfinite_skips``) or ``None`` (no check). Set per
+    #: run with ``train_cfg=dict(..., nonfinite_loss='skip')``.
+    nonfinite_loss: Optional[str] = 'raise'
+
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: Any) -> Dict[str, torch.Tensor]:
         """Preprocess, compute the losses, update the parameters; return the log variables."""
@@ -69,7 +101,14 @@ class BaseModel(BaseModule):
             data = self.data_preprocessor(data, True)
             losses = self._run_forward(data, mode='loss')
         parsed_losses, log_vars = self.parse_losses(losses)
+        if self.nonfinite_loss == 'skip' and not _is_finite(parsed_losses):
+            _count_skip()
+            return log_vars
         optim_wrapper.update_params(parsed_losses)
+        # Checked after the update: by now the value is needed for logging
+        # anyway, so this adds no extra device synchronisation.
+        if self.nonfinite_loss == 'raise' and not _is_finite(parsed_losses):
+            _raise_nonfinite(log_vars)
         return log_vars
 
     def val_step(self, data: Union[dict, tuple, list]) -> list:
