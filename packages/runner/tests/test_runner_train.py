@@ -3,7 +3,9 @@ checkpoint files and contents, logs, and exact resume."""
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 import os.path as osp
 import re
 
@@ -201,3 +203,20 @@ def test_nonfinite_loss_skip_keeps_weights_finite_and_counts(tmp_path):
     with pytest.raises(ValueError, match='nonfinite_loss'):
         Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=1,
                                                          nonfinite_loss='maybe'))).train()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_validation_shows_a_progress_bar_only_in_a_terminal(tmp_path, monkeypatch):
+    runner = Runner(**toy_runner_cfg(tmp_path))
+    plain = io.StringIO()
+    monkeypatch.setattr(sys, 'stdout', plain)
+    runner.val()
+    assert '>>' not in plain.getvalue() and '2/2' not in plain.getvalue()
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, 'stdout', terminal)
+    runner.test()
+    assert '2/2' in terminal.getvalue() and '>>' in terminal.getvalue()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import sys
 import time
 import warnings
 from typing import Optional, Sequence, Union
@@ -20,6 +21,7 @@ from torch.utils.data import DataLoader
 
 from engine.evaluator import Evaluator
 from engine.registry import LOOPS
+from engine.utils import ProgressBar
 
 from .amp import autocast
 from .base_loop import BaseLoop
@@ -257,6 +259,13 @@ class IterBasedTrainLoop(BaseLoop):
         self.val_interval = self.dynamic_intervals[step - 1]
 
 
+def _progress_bar(runner, total: int) -> Optional[ProgressBar]:
+    """A bar on rank 0 in a terminal; logs and CI output stay plain lines."""
+    if runner.rank != 0 or not sys.stdout.isatty() or not total:
+        return None
+    return ProgressBar(total, file=sys.stdout)
+
+
 class _EvalLoop(BaseLoop):
     """Shared body of ValLoop and TestLoop; ``mode`` names the hook points."""
 
@@ -281,8 +290,13 @@ class _EvalLoop(BaseLoop):
             runner.call_hook(f'before_{mode}')
             runner.call_hook(f'before_{mode}_epoch')
             runner.model.eval()
+            bar = _progress_bar(runner, len(self.dataloader))
             for idx, data_batch in enumerate(self.dataloader):
                 self.run_iter(idx, data_batch)
+                if bar is not None:
+                    bar.update()
+            if bar is not None:
+                bar.file.write('\n')
             metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
             runner.call_hook(f'after_{mode}_epoch', metrics=metrics)
             runner.call_hook(f'after_{mode}')
