@@ -129,3 +129,15 @@ def test_config_command_does_not_import_torch(child_config):
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == 'False'
+
+
+@pytest.mark.skipif(__import__('sys').version_info < (3, 11),
+                    reason='engine-config names the running config through add_note (3.11+)')
+def test_error_raised_while_running_a_config_names_its_line(tmp_path, capsys):
+    config = tmp_path / 'zero.py'
+    config.write_text("model = dict(type='Net')\nscale = 1 / 0\n")
+    assert main(['config', str(config)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith('engine: error: ZeroDivisionError: division by zero')
+    assert err[0].endswith(f'at {config}:2')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 import traceback
 from typing import Sequence
@@ -67,9 +68,23 @@ def format_error(err: BaseException) -> str:
         message = _one_line(err.args[0])  # str(KeyError) adds quotes
     if isinstance(err, SyntaxError) and err.filename:
         message = f'{err.msg} ({err.filename}:{err.lineno})'
+    notes = getattr(err, '__notes__', None)  # e.g. "(while running config file x.py)"
+    if notes:
+        message = ' '.join([message, *map(_one_line, notes)])
+        config_line = _config_line(err, notes)
+        if config_line:
+            message += f' at {config_line}'
     if isinstance(err, CLIError):
         return f'engine: error: {message}'
     return f'engine: error: {type(err).__name__}: {message}'
+
+
+def _config_line(err: BaseException, notes: list) -> str | None:
+    """``file:line`` of the innermost traceback frame inside a config file the notes name."""
+    named = {m.group(1) for note in notes
+             for m in re.finditer(r'config file (.+?)\)', str(note))}
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename in named]
+    return f'{frames[-1].filename}:{frames[-1].lineno}' if frames else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
