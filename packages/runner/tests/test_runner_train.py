@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import os.path as osp
 import re
+import sys
 
 import pytest
 import torch
@@ -165,8 +165,9 @@ def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path):
 
 
 def _nan_after(n):
-    from engine.registry import MODELS
     from runner_toys import ToyModel
+
+    from engine.registry import MODELS
 
     @MODELS.register_module(force=True)
     class ExplodingModel(ToyModel):
