@@ -54,6 +54,7 @@ class LoggerHook(Hook):
         self.log_metric_by_epoch = log_metric_by_epoch
         self.backend_args = backend_args if backend_args is not None else file_client_args
         self.json_log_path: Optional[str] = None
+        self._epoch_length = -1
 
     def before_run(self, runner) -> None:
         if self.out_dir is not None:
@@ -65,10 +66,13 @@ class LoggerHook(Hook):
                                'process.')
         self.json_log_path = f'{runner.timestamp}.json'
 
+    def before_train_epoch(self, runner) -> None:
+        self._epoch_length = len(runner.train_dataloader)
+
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
-        # cheap checks first: this runs every iteration
-        last_batch = self.end_of_epoch(runner.train_dataloader, batch_idx)
+        # this runs every iteration: the epoch length is looked up once per epoch
+        last_batch = batch_idx + 1 == self._epoch_length
         if self.every_n_train_iters(runner, self.interval_exp_name) or last_batch:
             runner.logger.info(f'Exp name: {runner.experiment_name}')
         if self.every_n_inner_iters(batch_idx, self.interval) or (

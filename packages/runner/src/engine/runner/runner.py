@@ -380,10 +380,23 @@ class Runner:
             loop = self.train_loop
         return getattr(loop, name)
 
+    # Hooks read these every iteration: try the built loop first.
+    @property
+    def iter(self) -> int:
+        try:
+            return self._train_loop.iter
+        except AttributeError:
+            return self._train_counter('iter')
+
+    @property
+    def epoch(self) -> int:
+        try:
+            return self._train_loop.epoch
+        except AttributeError:
+            return self._train_counter('epoch')
+
     max_epochs = property(lambda self: self._train_counter('max_epochs'))
     max_iters = property(lambda self: self._train_counter('max_iters'))
-    epoch = property(lambda self: self._train_counter('epoch'))
-    iter = property(lambda self: self._train_counter('iter'))
     val_interval = property(lambda self: self._train_counter('val_interval'))
     val_begin = property(lambda self: self._train_counter('val_begin'))
 

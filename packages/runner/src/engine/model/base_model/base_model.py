@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -37,8 +38,10 @@ def _sum_of_means(tensors: List[torch.Tensor]) -> Any:
 
 
 def _is_finite(loss: Any) -> bool:
-    return bool(torch.isfinite(loss).all()) if isinstance(loss, torch.Tensor) else \
-        loss == loss and abs(loss) != float('inf')
+    # .item() (~0.5 us) instead of isfinite().all() (three ops, ~9 us): the
+    # total loss is a scalar, and its value is synced for logging anyway.
+    value = loss.item() if isinstance(loss, torch.Tensor) else loss
+    return math.isfinite(value)
 
 
 def _current_iter() -> Any:

@@ -68,6 +68,8 @@ class BaseDataPreprocessor(nn.Module):
         if data_type is dict:
             return {key: self.cast_data(value) for key, value in data.items()}
         if isinstance(data, torch.Tensor):
+            if data.device == self._device:  # already there: skip the dispatch of .to()
+                return data
             if self._non_blocking:
                 return data.to(self._device, non_blocking=True)
             return data.to(self._device)
