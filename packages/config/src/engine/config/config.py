@@ -233,7 +233,7 @@ class Config:
             if isinstance(node, dict) and part in node:
                 node = node[part]
                 path.append(part)
-            elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            elif isinstance(node, (list, tuple)) and part.isdecimal() and int(part) < len(node):
                 node = node[int(part)]
                 path.append(int(part))
             else:

@@ -282,7 +282,7 @@ def _lookup(base: dict, dotted: str, where: str) -> Any:
     for part in dotted.split('.'):
         if isinstance(current, dict) and part in current:
             current = current[part]
-        elif isinstance(current, (list, tuple)) and part.isdigit() and int(part) < len(current):
+        elif isinstance(current, (list, tuple)) and part.isdecimal() and int(part) < len(current):
             current = current[int(part)]
         else:
             raise KeyError(f'{{{{{BASE_KEY}.{dotted}}}}} in {where}: {part!r} is not defined '
@@ -361,7 +361,7 @@ def merge_value(key: Any, value: Any, old: Any, allow_list_keys: bool) -> Any:
     if isinstance(old, dict):
         return merge_dicts(value, old, allow_list_keys)
     if (allow_list_keys and isinstance(old, list) and value
-            and all(isinstance(k, str) and k.isdigit() for k in value)):
+            and all(isinstance(k, str) and k.isdecimal() for k in value)):
         return _merge_into_list(value, old, allow_list_keys)
     raise TypeError(
         f'{key}={value} in child config cannot inherit from base because {key} is a dict in '
