@@ -4,9 +4,11 @@ Builds, in a temp dir, four base files (model, dataset, schedule, runtime) and
 a child that inherits them, uses ``_delete_`` and a ``{{_base_.x}}``
 reference. Times ``Config.fromfile`` (first load in a process, with every
 file compiled, and a repeated load, which reuses the compiled code) and
-``Config.pretty_text``, and runs baselines side by side: plain ``compile`` +
-``exec`` of the same five files plus a json round trip of the merged dict (the
-least any Python-config loader must do), and ``json.dumps`` of the config.
+``Config.pretty_text`` and ``engine.config.explain`` (provenance, computed
+on demand: loading only keeps a per-file trace), and runs baselines side by
+side: plain ``compile`` + ``exec`` of the same five files plus a json round
+trip of the merged dict (the least any Python-config loader must do), and
+``json.dumps`` of the config.
 
 Run: hatch run python tools/bench/config_parse.py [--repeat N]
 """
@@ -283,7 +285,7 @@ def main() -> None:
     parser.add_argument('--repeat', type=int, default=15)
     args = parser.parse_args()
 
-    from engine.config import Config, parsing
+    from engine.config import Config, explain, parsing
 
     def fromfile_cold(path):
         parsing._CODE_CACHE.clear()  # as on the first load in a process
@@ -301,6 +303,7 @@ def main() -> None:
         t_load = best(lambda: Config.fromfile(child), args.repeat)
         t_pretty = best(lambda: cfg.pretty_text, args.repeat)
         t_json = best(lambda: json.dumps(cfg.to_dict()), args.repeat)
+        t_explain = best(lambda: explain(cfg), args.repeat)
 
     print(f'config tree: 4 bases + child, {len(text.splitlines())} lines of pretty_text')
     print(f'baseline exec+merge+json      {t_base * 1e3:8.3f} ms')
@@ -311,6 +314,8 @@ def main() -> None:
     print(f'json.dumps(cfg.to_dict())     {t_json * 1e3:8.3f} ms')
     print(f'Config.pretty_text            {t_pretty * 1e3:8.3f} ms   '
           f'x{t_pretty / t_json:5.2f} of json.dumps  (target < 5 ms)')
+    print(f'engine.config.explain(cfg)    {t_explain * 1e3:8.3f} ms   '
+          f'x{t_explain / t_load:5.2f} of fromfile   (on demand: parses each file for lines)')
 
 
 if __name__ == '__main__':
