@@ -3,8 +3,6 @@
 import subprocess
 import sys
 
-import pytest
-
 import engine.config
 
 
@@ -33,24 +31,3 @@ def test_import_skips_typing_and_pkgutil():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == '[]'
-
-
-def test_meta_package_extend_path_matches_pkgutil(tmp_path, monkeypatch):
-    import os
-    import pkgutil
-
-    import engine
-
-    extend = getattr(engine, '_extend_path', None)
-    if extend is None or engine.__file__ is None:
-        pytest.skip('the engine meta-package is not installed')
-    portion = tmp_path / 'site' / 'engine'
-    portion.mkdir(parents=True)
-    (tmp_path / 'site' / 'engine.pkg').write_text('# a comment\n/extra/from/pkg/file\n\n')
-    monkeypatch.syspath_prepend(str(tmp_path / 'site'))
-    monkeypatch.setattr(sys, 'path', sys.path + [b'/bytes/entry/ignored', str(tmp_path / 'no')])
-    own = [os.path.dirname(engine.__file__)]
-    ours = extend(own, 'engine')
-    assert ours == pkgutil.extend_path(own, 'engine')
-    assert str(portion) in ours and '/extra/from/pkg/file' in ours and own == [own[0]]
-    assert extend(('frozen',), 'engine') == ('frozen',)

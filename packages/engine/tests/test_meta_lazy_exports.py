@@ -67,3 +67,22 @@ def test_namespace_spans_every_package_folder():
     folders = {p.replace('\\', '/').split('/packages/')[-1].split('/')[0] for p in engine.__path__}
     assert {'engine', 'registry', 'config', 'fileio', 'dist', 'structures', 'optim',
             'visualization', 'runner'} <= folders
+
+
+def test_meta_package_extend_path_matches_pkgutil(tmp_path, monkeypatch):
+    import os
+    import pkgutil
+
+    import engine
+
+    extend = engine._extend_path
+    portion = tmp_path / 'site' / 'engine'
+    portion.mkdir(parents=True)
+    (tmp_path / 'site' / 'engine.pkg').write_text('# a comment\n/extra/from/pkg/file\n\n')
+    monkeypatch.syspath_prepend(str(tmp_path / 'site'))
+    monkeypatch.setattr(sys, 'path', sys.path + [b'/bytes/entry/ignored', str(tmp_path / 'no')])
+    own = [os.path.dirname(engine.__file__)]
+    ours = extend(own, 'engine')
+    assert ours == pkgutil.extend_path(own, 'engine')
+    assert str(portion) in ours and '/extra/from/pkg/file' in ours and own == [own[0]]
+    assert extend(('frozen',), 'engine') == ('frozen',)
