@@ -1,4 +1,5 @@
 import pytest
+
 from engine.registry import DefaultScope
 
 

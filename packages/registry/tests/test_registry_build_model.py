@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+
 from engine.registry import Registry, build_model_from_cfg
 
 

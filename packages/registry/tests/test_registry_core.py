@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+
 from engine.registry import Registry, build_from_cfg
 
 

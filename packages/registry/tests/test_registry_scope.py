@@ -5,6 +5,7 @@ import sys
 import textwrap
 
 import pytest
+
 from engine.registry import DefaultScope, Registry
 from engine.registry import registry as registry_module
 from engine.utils import ManagerMixin, get_scope_distributions

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+
 from engine.utils import InstanceNotCreatedError, ManagerMeta, ManagerMixin
 
 

@@ -6,6 +6,7 @@ import sys
 import warnings
 
 import pytest
+
 from engine.utils import (
     PrerequisiteError,
     check_prerequisites,

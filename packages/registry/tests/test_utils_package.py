@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+
 from engine.utils import (
     PKG2PROJECT,
     call_command,

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from engine.utils import (
     ProgressBar,
     Timer,
