@@ -1,5 +1,6 @@
 """engine.hub against a real package on sys.path shaped like a downstream library (HUB-01/02)."""
 import importlib
+import subprocess
 import sys
 import textwrap
 
@@ -8,6 +9,7 @@ import torch
 from torch import nn
 
 from engine.hub import get_config, get_model
+from engine.hub import hub as hub_module
 from engine.registry import MODELS, DefaultScope
 
 WEIGHTS_URL = "https://download.example.org/mmdet/faster_rcnn_r50_fpn_1x_coco_20200130.pth"
@@ -68,9 +70,59 @@ def test_bad_paths_fail_before_any_lookup():
         get_config("foo::a/b.py")
 
 
-def test_known_but_missing_package_is_named():
+@pytest.fixture
+def pip_calls(monkeypatch):
+    """Record install_package calls instead of running pip (no network in tests)."""
+    calls = []
+
+    def fake_install(distribution):
+        calls.append(distribution)
+        raise subprocess.CalledProcessError(1, ["pip", "install", distribution])
+
+    monkeypatch.setattr(hub_module, "install_package", fake_install)
+    return calls
+
+
+def test_bad_paths_fail_before_any_install(pip_calls):
+    for bad, error in [("mmdet_faster_rcnn.py", ValueError), ("mmdet::a::b/c.py", ValueError),
+                       ("foo::a/b.py", AssertionError)]:
+        with pytest.raises(error):
+            get_config(bad)
+    assert pip_calls == []
+
+
+def test_known_but_missing_package_is_installed_first(pip_calls):
+    # HUB-01 step 1: the distribution (mmseg -> mmsegmentation) is pip-installed
     with pytest.raises(ModuleNotFoundError, match="mmrotate is not installed"):
         get_config("mmrotate::a/b.py")
+    with pytest.raises(ModuleNotFoundError, match="pip install mmsegmentation"):
+        get_config("mmseg::a/b.py")
+    assert pip_calls == ["mmrotate", "mmsegmentation"]
+
+
+def test_install_then_load(tmp_path, monkeypatch):
+    """A package that appears after install_package is found without a restart."""
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+
+    def fake_install(distribution):
+        cfg_dir = site / "mmflow" / ".mim" / "configs" / "raft"
+        cfg_dir.mkdir(parents=True)
+        (site / "mmflow" / "__init__.py").write_text("")
+        (cfg_dir / "raft.py").write_text("lr = 0.1\n")
+
+    monkeypatch.setattr(hub_module, "install_package", fake_install)
+    try:
+        assert get_config("mmflow::raft/raft.py").lr == 0.1
+    finally:
+        sys.modules.pop("mmflow", None)
+
+
+def test_importable_package_is_not_reinstalled(fake_mmdet, pip_calls):
+    # a library on sys.path without distribution metadata (a source checkout) is used as is
+    with pytest.warns(UserWarning):
+        get_config("mmdet::faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py")
+    assert pip_calls == []
 
 
 def test_get_config_from_model_index(fake_mmdet):

@@ -276,5 +276,7 @@ def test_pretrained_init_with_prefix(tmp_path, log_text):
     PretrainedInit(checkpoint=path, prefix='backbone.')(backbone)
     assert torch.equal(backbone.conv.weight, source.backbone.conv.weight)
     assert f'load backbone. in model from: {path}' in log_text()
-    with pytest.raises(KeyError, match='nothing.'):
+    with pytest.raises(AssertionError, match='nothing. is not in the pretrained model'):
         PretrainedInit(checkpoint=path, prefix='nothing.')(backbone)
+    with pytest.raises(KeyError):  # also a KeyError: a key that is not there
+        PretrainedInit(checkpoint=path, prefix='nothing')(backbone)

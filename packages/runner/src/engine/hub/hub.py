@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os.path as osp
+import subprocess
 import warnings
 from typing import Any, Dict
 
 from engine.config import Config
-from engine.config.utils import package_dir, split_package_path
+from engine.config.utils import known_scopes, package_dir, split_package_path
 from engine.fileio import load
 from engine.registry import MODELS, DefaultScope
-from engine.utils import get_scope_entry_point
+from engine.utils import get_scope_entry_point, install_package
 
 __all__ = ["get_config", "get_model"]
 
@@ -33,14 +35,42 @@ def _model_index(mim_dir: str) -> Dict[str, dict]:
     return entries
 
 
+def _ensure_installed(package: str) -> None:
+    """Install the distribution of a known ``package`` (e.g. mmseg -> mmsegmentation) if absent.
+
+    "Absent" means not importable: a library on ``sys.path`` without
+    distribution metadata (a source checkout) is used as it is.
+    """
+    try:
+        found = importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        found = False
+    if found:
+        return
+    distribution = known_scopes().get(package, package)
+    try:
+        install_package(distribution)
+    except (subprocess.CalledProcessError, OSError) as error:
+        raise ModuleNotFoundError(
+            f'{package} is not installed and `pip install {distribution}` failed ({error}); '
+            f'please install {distribution} manually') from error
+    importlib.invalidate_caches()
+
+
 def get_config(cfg_path: str, pretrained: bool = False) -> Config:
     """The config ``'pkg::relative/path.py'`` of an installed library.
 
+    A known library that is not installed is installed with pip first.
     Configs listed in the library's model index (``.mim/model-index.yml``) may
     carry pretrained weights: with ``pretrained=True`` their URL is set as
     ``cfg.model_path``. Other paths are read from ``.mim/configs``.
     """
     package, rel_path = split_package_path(cfg_path)
+    if package not in known_scopes() and package not in known_scopes(refresh=True):
+        raise AssertionError(
+            f'engine does not support to load {package} config. Known packages: '
+            f'{sorted(known_scopes())}')
+    _ensure_installed(package)
     mim_dir = osp.join(package_dir(package), ".mim")
     entry = _model_index(mim_dir).get(rel_path)
     if entry is None:

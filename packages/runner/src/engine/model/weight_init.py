@@ -312,6 +312,16 @@ class Caffe2XavierInit(KaimingInit):
                          distribution='uniform', **kwargs)
 
 
+class PrefixNotFoundError(KeyError, AssertionError):
+    """No key of the checkpoint starts with the requested prefix.
+
+    A KeyError (a missing key) that is also the AssertionError 0.2.0 raised.
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ''
+
+
 def _load_checkpoint_with_prefix(prefix: str, filename: str, map_location=None) -> Dict:
     """The entries of a checkpoint's state dict under ``prefix``, with the prefix removed."""
     from engine.runner.checkpoint import _load_checkpoint  # runner imports model: load lazily
@@ -325,7 +335,7 @@ def _load_checkpoint_with_prefix(prefix: str, filename: str, map_location=None) 
         prefix += '.'
     selected = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
     if not selected:
-        raise KeyError(f'{prefix} is not in the pretrained model {filename}')
+        raise PrefixNotFoundError(f'{prefix} is not in the pretrained model {filename}')
     return selected
 
 
