@@ -115,18 +115,23 @@ class DefaultOptimWrapperConstructor:
         return OPTIM_WRAPPERS.build(wrapper_cfg, default_args=dict(optimizer=optimizer))
 
     def _check_custom_keys_used(self, model: nn.Module) -> None:
-        """A custom key that matches no parameter is almost always a typo."""
+        """Warn about custom keys that match no parameter (often a typo).
+
+        Only a warning: configs share ``custom_keys`` across backbones, and the
+        seed's reference ignores such keys.
+        """
         custom_keys = self.paramwise_cfg.get('custom_keys') or {}
         if not custom_keys:
             return
+        # add_params matches f'{prefix}.{name}': root parameters read '.name'
         names = [f'.{name}' if '.' not in name else name
                  for name, _ in model.named_parameters(remove_duplicate=False)]
-        # root parameters are matched as '.name' (see add_params)
-        unused = [key for key in custom_keys if not any(key in name for name in names)]
-        if unused:
-            raise ValueError(f'custom_keys {unused} match no parameter of '
-                             f'{type(model).__name__}; parameter names look like '
-                             f'{names[:3]}')
+        for key in custom_keys:
+            if not any(key in name for name in names):
+                warnings.warn(
+                    f'paramwise_cfg.custom_keys[{key!r}] matches no parameter of '
+                    f'{type(model).__name__} and is ignored; parameter names look '
+                    f'like {names[:3]}', UserWarning, stacklevel=3)
 
     def add_params(self, params: List[dict], module: nn.Module, prefix: str = '',
                    is_dcn_module: Optional[bool] = None) -> None:
