@@ -50,5 +50,7 @@ __all__ = [
     'init_dist', 'init_local_group', 'get_backend', 'get_world_size', 'get_rank',
     'get_local_size', 'get_local_group', 'get_local_rank', 'is_main_process', 'master_only',
     'barrier', 'is_distributed', 'get_default_group', 'get_data_device', 'get_comm_device',
-    'cast_data_device', 'ReduceOp'
+    'cast_data_device'
 ]
+# ReduceOp (torch's, for the seed's `dist.all_reduce(data, op=dist.ReduceOp.SUM)`)
+# is an attribute but not in __all__, which matches the seed's list exactly.

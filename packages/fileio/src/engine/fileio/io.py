@@ -64,7 +64,7 @@ def get_file_backend(uri: Optional[PathLike] = None, *,
         <engine.fileio.backends.local_backend.LocalBackend ...>
     """
     if enable_singleton:
-        if backend_args is None and uri is not None:  # the hot path: one dict lookup
+        if backend_args is None and isinstance(uri, (str, Path)):  # the hot path: one dict lookup
             uri_s = str(uri)
             key = (uri_s.split('://', 1)[0].rsplit(':', 1)[-1] if '://' in uri_s else '') + ':{}'
             inst = backend_instances.get(key)
@@ -211,15 +211,23 @@ def generate_presigned_url(url: str, client_method: str = 'get_object',
     return _backend(url, backend_args).generate_presigned_url(url, client_method, expires_in)
 
 
+def check_args_conflict(file_client_args: Optional[dict], backend_args: Optional[dict],
+                        stacklevel: int = 3) -> None:
+    """FIO-48: warn about ``file_client_args`` first, then refuse it next to ``backend_args``."""
+    if file_client_args is None:
+        return
+    warnings.warn('"file_client_args" will be deprecated; use "backend_args" instead',
+                  DeprecationWarning, stacklevel=stacklevel)
+    if backend_args is not None:
+        raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
+                         f'same time (got file_client_args={file_client_args!r}, '
+                         f'backend_args={backend_args!r}); use backend_args only')
+
+
 def _io_backend(path: str, file_client_args: Optional[dict],
                 backend_args: Optional[dict]) -> Any:
-    """FIO-48: the legacy FileClient route or the backend route, never both."""
+    """The legacy FileClient route or the backend route (args already checked)."""
     if file_client_args is not None:
-        if backend_args is not None:
-            raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
-                             'same time; use backend_args only')
-        warnings.warn('"file_client_args" will be deprecated; use "backend_args" instead',
-                      DeprecationWarning, stacklevel=3)
         return FileClient.infer_client(file_client_args, path)
     return get_file_backend(path, backend_args=backend_args)
 
@@ -247,9 +255,7 @@ def load(file: Union[PathLike, Any], file_format: Optional[str] = None,
     if file_format is None and isinstance(file, str):
         file_format = file.rsplit('.', 1)[-1] if '.' in file else file
     handler = _handler(file_format)
-    if file_client_args is not None and backend_args is not None:
-        raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
-                         'same time; use backend_args only')
+    check_args_conflict(file_client_args, backend_args)
     if isinstance(file, str):
         backend = _io_backend(file, file_client_args, backend_args)
         if handler.str_like:
@@ -278,9 +284,7 @@ def dump(obj: Any, file: Union[PathLike, Any, None] = None, file_format: Optiona
         elif file is None:
             raise ValueError('file_format must be specified since file is None')
     handler = _handler(file_format)
-    if file_client_args is not None and backend_args is not None:
-        raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
-                         'same time; use backend_args only')
+    check_args_conflict(file_client_args, backend_args)
     if file is None:
         return handler.dump_to_str(obj, **kwargs)
     if isinstance(file, str):

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import warnings
 from io import StringIO
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from .file_client import FileClient
-from .io import get_text
+from .io import check_args_conflict, get_text
 
 
 def _read_text(filename: Union[str, Path], encoding: str, file_client_args: Optional[dict],
                backend_args: Optional[dict]) -> str:
+    check_args_conflict(file_client_args, backend_args, stacklevel=4)
     if file_client_args is not None:
-        if backend_args is not None:
-            raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
-                             'same time; use backend_args only')
-        warnings.warn('"file_client_args" will be deprecated; use "backend_args" instead',
-                      DeprecationWarning, stacklevel=3)
         return FileClient.infer_client(file_client_args, filename).get_text(filename, encoding)
     return get_text(filename, encoding, backend_args=backend_args)
 

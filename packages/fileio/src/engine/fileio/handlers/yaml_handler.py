@@ -23,7 +23,15 @@ def _yaml() -> Tuple[Any, Any, Any]:
         raise ImportError('YamlHandler needs PyYAML, which is not installed. Install it with: '
                           'pip install "engine-fileio[yaml]" (or pip install pyyaml)') from None
     if _loaders[0] is None:
-        loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+        base_loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+
+        class Loader(base_loader):  # type: ignore[misc, valid-type]
+            pass
+
+        # Files written by the original's full Dumper tag tuples; a tuple is safe to build.
+        Loader.add_constructor('tag:yaml.org,2002:python/tuple',
+                               lambda loader, node: tuple(loader.construct_sequence(node)))
+        loader = Loader
         base_dumper = getattr(yaml, 'CSafeDumper', yaml.SafeDumper)
 
         class Dumper(base_dumper):  # type: ignore[misc, valid-type]
