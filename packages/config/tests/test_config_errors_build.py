@@ -24,7 +24,8 @@ def test_unregistered_type_from_a_config_suggests_the_nearest(tmp_path, write_cf
     with pytest.raises(KeyError) as info:
         hooks.build(cfg.hook)
     message = info.value.args[0]
-    assert 'LogerHook is not in the hook registry (scope cfgerr)' in message
+    assert message.startswith('LogerHook is not in the hook registry. ')
+    assert 'the hook registry (scope cfgerr)' in message
     assert "Did you mean 'LoggerHook'?" in message
 
 

@@ -276,14 +276,23 @@ def test_ts06_sibling_modules(alpha_beta):
         models_b.build(dict(type='LogSoftmax'))
 
 
-def test_repr_is_a_table_of_names_and_objects():
+def test_repr_is_the_reference_form():
     reg = Registry('activation', scope='s')
     reg.register_module(module=Sigmoid)
     reg.register_module(module=ReLU)
-    text = repr(reg)
+    assert repr(reg) == (f"Registry(name=activation, items={{'Sigmoid': {Sigmoid!r}, "
+                         f"'ReLU': {ReLU!r}}})")
+    assert repr(Registry('empty', scope='s')) == 'Registry(name=empty, items={})'
+
+
+def test_str_is_a_table_of_names_and_objects():
+    reg = Registry('activation', scope='s')
+    reg.register_module(module=Sigmoid)
+    reg.register_module(module=ReLU)
+    text = str(reg)
     assert text.startswith('Registry(name=activation, scope=s, items=2)')
     lines = text.splitlines()
     assert '| Names' in lines[2] and 'Objects' in lines[2]
     assert any('Sigmoid' in line and f'{__name__}.Sigmoid' in line for line in lines)
     assert text.index('Sigmoid |') < text.index('ReLU    |')
-    assert repr(Registry('empty', scope='s')) == 'Registry(name=empty, scope=s, items=0)'
+    assert str(Registry('empty', scope='s')) == 'Registry(name=empty, scope=s, items=0)'

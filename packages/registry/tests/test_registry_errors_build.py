@@ -28,7 +28,9 @@ def test_unregistered_type_names_registry_scope_and_nearest_names():
     with pytest.raises(KeyError) as info:
         hooks.build(dict(type='LogerHook', interval=5))
     message = info.value.args[0]
-    assert 'LogerHook is not in the hook registry (scope errscope)' in message
+    assert message.startswith('LogerHook is not in the hook registry. Please check whether '
+                              'the value of `LogerHook` is correct')
+    assert 'Searched: the hook registry (scope errscope) and its parents.' in message
     assert "Did you mean 'LoggerHook'?" in message
     with pytest.raises(KeyError) as info:
         build_from_cfg(dict(type='CheckpointHok'), hooks)
@@ -40,7 +42,7 @@ def test_nearest_names_include_the_parent_registry():
     child = Registry('hook', parent=parent, scope='errchild')
     with pytest.raises(KeyError) as info:
         child.build(dict(type='LoggerHuk'))
-    assert "(scope errchild). Did you mean 'LoggerHook'?" in info.value.args[0]
+    assert "(scope errchild) and its parents. Did you mean 'LoggerHook'?" in info.value.args[0]
 
 
 def test_no_suggestion_when_nothing_is_close():

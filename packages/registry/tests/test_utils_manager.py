@@ -33,6 +33,13 @@ def test_ts23_get_instance_and_current():
     assert GlobalClass.get_current_instance().instance_name == 'exp'
     with pytest.raises(AssertionError):
         GlobalClass.get_instance('mmengine', value=1000)
+    # §20.1 writes the extra argument positionally: an error too, of both types
+    with pytest.raises(AssertionError, match='keywords only'):
+        GlobalClass.get_instance('mmengine', 1000)
+    with pytest.raises(TypeError):
+        GlobalClass.get_instance('new-one', 1000)
+    assert not GlobalClass.check_instance_created('new-one')
+    assert GlobalClass.get_instance('mmengine').value == 50
     assert GlobalClass.check_instance_created('exp')
     assert not GlobalClass.check_instance_created('nope')
     assert GlobalClass.get_instance('exp').instance_name == 'exp'

@@ -47,7 +47,7 @@ def _as_dict(cfg: Any) -> dict:
 
 def _check_registry(registry: Any) -> None:
     if not _is_registry(registry):
-        raise TypeError('registry must be an engine.registry.Registry object, '
+        raise TypeError('registry must be an engine.Registry object, '
                         f'but got {type(registry)}')
 
 
@@ -75,10 +75,11 @@ def _resolve_type(obj_type: Any, registry: Any) -> Any:
         obj_cls = registry.get(obj_type)
         if obj_cls is None:
             raise KeyError(
-                f'{obj_type} is not in the {registry.name} registry (scope '
-                f'{registry.scope}).{_did_you_mean(obj_type, _visible_names(registry))} '
-                f'Please check whether the value of `{obj_type}` is '
-                f'correct or it was registered as expected. {_DOCS_HINT}')
+                f'{obj_type} is not in the {registry.name} registry. Please check whether '
+                f'the value of `{obj_type}` is correct or it was registered as expected. '
+                f'{_DOCS_HINT} Searched: the {registry.name} registry (scope '
+                f'{registry.scope}) and its parents.'
+                f'{_did_you_mean(obj_type, _visible_names(registry))}')
         return obj_cls
     if inspect.isclass(obj_type) or inspect.isfunction(obj_type):
         return obj_type

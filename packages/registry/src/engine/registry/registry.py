@@ -104,6 +104,11 @@ class Registry:
         return self.get(key) is not None
 
     def __repr__(self) -> str:
+        # The reference's exact form: code written for it compares against it.
+        return f'{type(self).__name__}(name={self._name}, items={self._module_dict})'
+
+    def __str__(self) -> str:
+        """A readable table of the registered names and objects (``print(reg)``)."""
         header = (f'{type(self).__name__}(name={self._name}, scope={self._scope}, '
                   f'items={len(self._module_dict)})')
         if not self._module_dict:

@@ -9,7 +9,7 @@ from pkgutil import extend_path
 
 __path__ = extend_path(__path__, __name__)  # type: ignore[name-defined]  # noqa: F821
 
-from .manager import InstanceNotCreatedError, ManagerMeta, ManagerMixin
+from .manager import InstanceArgumentsError, InstanceNotCreatedError, ManagerMeta, ManagerMixin
 from .misc import (
                    PrerequisiteError,
                    check_prerequisites,
@@ -60,7 +60,7 @@ from .timer import Timer, TimerError, check_time
 from .version_utils import digit_version, get_git_hash
 
 __all__ = [
-    'ManagerMeta', 'ManagerMixin', 'InstanceNotCreatedError',
+    'ManagerMeta', 'ManagerMixin', 'InstanceNotCreatedError', 'InstanceArgumentsError',
     'PrerequisiteError', 'check_prerequisites', 'concat_list', 'deprecated_api_warning',
     'has_method', 'import_modules_from_strings', 'is_list_of', 'is_method_overridden',
     'is_seq_of', 'is_str', 'is_tuple_of', 'iter_cast', 'list_cast', 'requires_executable',

@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ['ManagerMeta', 'ManagerMixin', 'InstanceNotCreatedError']
+__all__ = ['ManagerMeta', 'ManagerMixin', 'InstanceNotCreatedError', 'InstanceArgumentsError']
 
 # One re-entrant lock for every manager class: creation and lookup are rare
 # and short, and DefaultScope/MMLogger share it as the reference does.
@@ -24,6 +24,14 @@ class InstanceNotCreatedError(RuntimeError, AssertionError):
 
     Derives from both RuntimeError (reference implementation) and
     AssertionError (documentation) so either expectation holds.
+    """
+
+
+class InstanceArgumentsError(TypeError, AssertionError):
+    """``get_instance`` got constructor arguments for an instance that exists.
+
+    A TypeError for positional arguments (``get_instance(name)`` takes none)
+    and an AssertionError as the documentation says: either expectation holds.
     """
 
 
@@ -52,22 +60,29 @@ class ManagerMixin(metaclass=ManagerMeta):
         self._instance_name = name
 
     @classmethod
-    def get_instance(cls, name: str, **kwargs: Any) -> Any:
+    def get_instance(cls, name: str, *args: Any, **kwargs: Any) -> Any:
         """Return the instance called ``name``, creating it from ``kwargs`` if new.
 
-        Passing ``kwargs`` for an existing name is an error (AssertionError):
-        they would be silently ignored otherwise.
+        Passing arguments for an existing name is an error (AssertionError):
+        they would be silently ignored otherwise. Constructor arguments are
+        keywords only.
         """
         assert isinstance(name, str), f'type of name should be str, but got {type(name)}'
+        if args:
+            raise InstanceArgumentsError(
+                f'{cls.__name__}.get_instance() takes the constructor arguments as '
+                f'keywords only, but got positional {args!r} for {name!r}')
         with _lock:
             instance_dict = cls._instance_dict  # type: ignore[attr-defined]
             if name not in instance_dict:
                 instance = cls(name=name, **kwargs)  # type: ignore[call-arg]
                 instance_dict[name] = instance
                 return instance
-            assert not kwargs, (
-                f'{cls.__name__} instance named {name!r} has been created, the method '
-                f'`get_instance` should not accept any other arguments (got {sorted(kwargs)})')
+            if kwargs:
+                raise InstanceArgumentsError(
+                    f'{cls.__name__} instance named {name!r} has been created, the method '
+                    '`get_instance` should not accept any other arguments '
+                    f'(got {sorted(kwargs)})')
             return instance_dict[name]
 
     @classmethod
