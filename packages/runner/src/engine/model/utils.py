@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import List
 
@@ -93,6 +94,7 @@ class _BatchNormXd(nn.modules.batchnorm._BatchNorm):
         return
 
 
+@functools.cache  # one import attempt, not one per module of the tree
 def _sync_bn_types() -> tuple:
     types = [nn.SyncBatchNorm]
     try:
