@@ -1,5 +1,7 @@
 """AmpOptimWrapper on CPU (bfloat16 autocast + GradScaler) and, when present, CUDA."""
 
+from unittest.mock import MagicMock
+
 import pytest
 import torch
 import torch.nn as nn
@@ -8,6 +10,14 @@ from engine.optim import AmpOptimWrapper, OptimWrapper, build_optim_wrapper
 
 DEFAULT_SCALER_STATE = {'scale': 65536.0, 'growth_factor': 2.0, 'backoff_factor': 0.5,
                         'growth_interval': 2000, '_growth_tracker': 0}
+
+
+@pytest.fixture(autouse=True)
+def _cpu_unless_cuda_test(request, monkeypatch):
+    # With CPU parameters the wrapper picks CUDA whenever it exists (as the
+    # reference did), so the CPU tests pin the CPU on GPU machines.
+    if 'cuda' not in request.node.name:
+        monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
 
 
 def make(model=None, **kwargs):
@@ -135,3 +145,41 @@ def test_cuda_amp_float16_and_bfloat16():
         assert out.dtype is expected
         w.update_params(out.float().sum())
         assert w.state_dict()['loss_scaler']['scale'] == 65536.0
+
+
+def test_device_and_scaler_without_cuda():
+    _, w = make()
+    assert w.device_type == 'cpu'
+    assert type(w.loss_scaler) is torch.amp.GradScaler
+
+
+def test_optimizer_without_param_groups_steps_through_the_scaler():
+    # Code written for the reference builds the wrapper around a stand-in
+    # optimizer (MagicMock(spec=Optimizer)); construction must not need params.
+    optimizer = MagicMock(spec=torch.optim.Optimizer)
+    w = AmpOptimWrapper(optimizer=optimizer)
+    w.loss_scaler = MagicMock()
+    w.step()
+    w.loss_scaler.step.assert_called_with(optimizer)
+    w.loss_scaler.update.assert_called_with(None)
+    w = AmpOptimWrapper(optimizer=optimizer, loss_scale=512.0)
+    w.loss_scaler = MagicMock()
+    w.step()
+    w.loss_scaler.update.assert_called_with(512.0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
+def test_cuda_amp_reference_setup_with_cpu_params_at_construction():
+    # The reference's tests build the wrapper before moving the model to CUDA.
+    model = nn.Conv2d(1, 1, 1)
+    w = AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    assert w.device_type == 'cuda'
+    assert isinstance(w.loss_scaler, torch.cuda.amp.GradScaler)
+    with w.optim_context(model):
+        y = nn.Conv2d(1, 1, 1).cuda()(torch.randn(1, 1, 1, 1).cuda())
+    assert y.dtype == torch.float16
+    model.cuda()
+    w.update_params(model(torch.randn(1, 1, 1, 1).cuda()).sum())
+    state = w.state_dict()
+    assert state.pop('loss_scaler') == w.loss_scaler.state_dict()
+    assert state == w.optimizer.state_dict()

@@ -2,6 +2,11 @@
 
 import contextlib
 import logging
+import re
+import subprocess
+import sys
+import unittest
+import uuid
 
 import pytest
 import torch
@@ -197,6 +202,23 @@ def test_initialize_count_status_warnings_ts22(caplog):
     assert 'Resumed iteration number' in caplog.records[0].message
 
 
+def test_initialize_count_status_warnings_reach_the_current_mmlogger():
+    # The reference logs through print_log(logger='current'): a user capturing the
+    # run's MMLogger (assertLogs) must see exactly one record per warning.
+    logging_mod = pytest.importorskip('engine.logging', reason='engine-runner not installed')
+    mm_logger = logging_mod.MMLogger.get_instance(f'test_optim_counts_{uuid.uuid4().hex}')
+    wrapper = OptimWrapper(sgd([nn.Parameter(torch.zeros(1))]), accumulative_counts=3)
+    case = unittest.TestCase()
+    with case.assertLogs(mm_logger) as cm:
+        wrapper.initialize_count_status(nn.Linear(1, 1), 2, 100)
+    assert len(cm.output) == 1
+    assert re.search('Resumed iteration number', cm.records[0].msg)
+    with case.assertLogs(mm_logger) as cm:
+        wrapper.initialize_count_status(nn.BatchNorm2d(1), 0, 99)
+    assert len(cm.output) == 1
+    assert re.search('Gradient accumulative', cm.records[0].msg)
+
+
 class NoSyncModel(nn.Linear):
     """A model exposing ``no_sync`` the way DDP does; records when it is used."""
 
@@ -264,15 +286,35 @@ def test_clip_grad_norm_ts23():
     assert wrapper.last_grad_norm == pytest.approx(5.0)
 
 
-def test_clip_grad_norm_reaches_the_runner_message_hub():
+def test_clip_grad_norm_reaches_the_current_message_hub_opt01():
+    # OPT-01/OPT-10: the wrapper takes the current MessageHub at construction and
+    # logs the total norm there as 'train/grad_norm'.
     logging_mod = pytest.importorskip('engine.logging', reason='engine-runner not installed')
-    hub = logging_mod.MessageHub.get_instance('test_optim_clip_hub')
+    hub = logging_mod.MessageHub.get_instance(f'test_optim_clip_hub_{uuid.uuid4().hex}')
     param = nn.Parameter(torch.zeros(2))
     wrapper = OptimWrapper(sgd([param]), clip_grad=dict(max_norm=1.0))
-    wrapper.message_hub = hub
+    assert wrapper.message_hub is hub
     param.grad = torch.tensor([3.0, 4.0])
     wrapper.step()
     assert hub.get_scalar('train/grad_norm').current() == pytest.approx(5.0)
+    other = logging_mod.MessageHub.get_instance(f'test_optim_clip_hub_{uuid.uuid4().hex}')
+    wrapper.message_hub = other  # the runner hands over its own hub
+    wrapper.step()
+    assert other.get_scalar('train/grad_norm').current() == pytest.approx(1.0)
+
+
+def test_without_engine_logging_there_is_no_message_hub():
+    code = ('import sys, torch\n'
+            'from engine.optim import OptimWrapper\n'
+            'p = torch.nn.Parameter(torch.zeros(2))\n'
+            'w = OptimWrapper(torch.optim.SGD([p], lr=0.1), clip_grad=dict(max_norm=1.0))\n'
+            'p.grad = torch.tensor([3.0, 4.0])\n'
+            'w.step()\n'
+            "assert 'engine.logging' not in sys.modules, 'engine.optim loaded engine.logging'\n"
+            'assert w.message_hub is None and abs(w.last_grad_norm - 5.0) < 1e-6\n')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
 
 
 def test_clip_grad_value_and_errors_ts23():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 from typing import Iterator, Optional, Union
 
@@ -23,20 +24,38 @@ def _resolve_dtype(dtype: Union[None, str, torch.dtype]) -> Optional[torch.dtype
     return getattr(torch, dtype)
 
 
-def _param_device_type(optimizer: torch.optim.Optimizer) -> str:
-    for group in optimizer.param_groups:
+def _amp_device_type(optimizer: torch.optim.Optimizer) -> str:
+    """The device autocast and the GradScaler work on.
+
+    Parameters on an accelerator decide; otherwise CUDA when it is present (the
+    reference supported CUDA only and moved the model later), else the CPU.
+    """
+    for group in getattr(optimizer, 'param_groups', ()):
         for param in group['params']:
-            return param.device.type
+            if param.device.type != 'cpu':
+                return param.device.type
     return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def _grad_scaler(device_type: str, **kwargs) -> torch.amp.GradScaler:
+    cuda_scaler = getattr(torch.cuda.amp, 'GradScaler', None)
+    if device_type == 'cuda' and cuda_scaler is not None:
+        # the deprecated CUDA subclass: code written for the reference checks
+        # isinstance(loss_scaler, torch.cuda.amp.GradScaler)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', FutureWarning)
+            return cuda_scaler(**kwargs)
+    return torch.amp.GradScaler(device_type, **kwargs)
 
 
 @OPTIM_WRAPPERS.register_module()
 class AmpOptimWrapper(OptimWrapper):
     """OptimWrapper for automatic mixed precision.
 
-    ``optim_context(model)`` runs the forward pass under ``torch.autocast`` on the
-    parameters' device (CUDA: float16 by default; CPU: bfloat16 by default), and
-    the loss is scaled by a ``torch.amp.GradScaler`` before backward.
+    ``optim_context(model)`` runs the forward pass under ``torch.autocast`` (CUDA:
+    float16 by default; CPU: bfloat16 by default) on the parameters' accelerator,
+    or on CUDA when present, else on the CPU; the loss is scaled by a
+    ``GradScaler`` (``torch.cuda.amp.GradScaler`` on CUDA) before backward.
 
     Args:
         loss_scale: ``'dynamic'`` (a default GradScaler), a number (static scale,
@@ -49,18 +68,17 @@ class AmpOptimWrapper(OptimWrapper):
     def __init__(self, loss_scale: Union[str, float, dict] = 'dynamic',
                  dtype: Union[None, str, torch.dtype] = None, **kwargs):
         super().__init__(**kwargs)
-        self.device_type = _param_device_type(self.optimizer)
+        self.device_type = _amp_device_type(self.optimizer)
         self.cast_dtype = _resolve_dtype(dtype)
         self._scale_update_param: Optional[float] = None
         if loss_scale == 'dynamic':
-            self.loss_scaler = torch.amp.GradScaler(self.device_type)
+            self.loss_scaler = _grad_scaler(self.device_type)
         elif isinstance(loss_scale, (int, float)) and not isinstance(loss_scale, bool):
             # 0.2.0 accepted only float; an int static scale is just as meaningful
             self._scale_update_param = float(loss_scale)
-            self.loss_scaler = torch.amp.GradScaler(self.device_type,
-                                                    init_scale=float(loss_scale))
+            self.loss_scaler = _grad_scaler(self.device_type, init_scale=float(loss_scale))
         elif isinstance(loss_scale, dict):
-            self.loss_scaler = torch.amp.GradScaler(self.device_type, **loss_scale)
+            self.loss_scaler = _grad_scaler(self.device_type, **loss_scale)
         else:
             raise TypeError('loss_scale must be of type float, dict, or "dynamic", '
                             f'but got {loss_scale!r}')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from contextlib import nullcontext
 from typing import Any, ContextManager, Dict, List, Optional
 
@@ -16,6 +17,17 @@ from engine.registry import OPTIM_WRAPPERS
 logger = logging.getLogger(__name__)
 
 _NULL_CONTEXT = nullcontext()
+
+
+def _current_message_hub() -> Any:
+    """The current ``engine.logging.MessageHub`` if that module is loaded, else None.
+
+    engine.logging lives in a higher layer, so it is looked up, never imported:
+    when it is not loaded no hub can exist. Like the reference, asking for the
+    current hub creates a default one when none exists yet.
+    """
+    hub_cls = getattr(sys.modules.get('engine.logging'), 'MessageHub', None)
+    return None if hub_cls is None else hub_cls.get_current_instance()
 
 
 def _has_batch_norm(model: nn.Module) -> bool:
@@ -38,10 +50,10 @@ class OptimWrapper:
             (e.g. ``dict(max_norm=1.0)``), or ``dict(type='value', clip_value=...)``
             for ``clip_grad_value_``.
 
-    The norm returned by norm clipping is kept in ``last_grad_norm`` and, when a
-    ``message_hub`` (anything with ``update_scalar``) is attached, recorded as
-    ``'train/grad_norm'``. The runner attaches its MessageHub; this package
-    cannot import it (it lives in a higher layer).
+    The norm returned by norm clipping is kept in ``last_grad_norm`` and recorded
+    as ``'train/grad_norm'`` in ``message_hub``: the current MessageHub at
+    construction when engine-runner's ``engine.logging`` is loaded (anything with
+    ``update_scalar`` may be assigned instead; the runner assigns its own).
     """
 
     def __init__(self, optimizer: Optimizer, accumulative_counts: int = 1,
@@ -72,7 +84,7 @@ class OptimWrapper:
         self._inner_count = 0
         self._max_counts = -1
         self._remainder_counts = -1
-        self.message_hub: Any = None
+        self.message_hub: Any = _current_message_hub()
         self.last_grad_norm: Optional[float] = None
 
     # ------------------------------------------------------------------ update
