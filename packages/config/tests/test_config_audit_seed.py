@@ -41,7 +41,8 @@ FILES = {
     'config.py': LEARN_READ_PY,
     'config.json': LEARN_READ_JSON,
     'config.yml': LEARN_READ_YML,
-    'optimizer_cfg.py': "optimizer = dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001)\n",
+    'optimizer_cfg.py': "optimizer = dict(type='SGD', lr=0.02, momentum=0.9, "
+                        "weight_decay=0.0001)\n",
     'resnet50.py': "_base_ = ['optimizer_cfg.py']\nmodel = dict(type='ResNet', depth=50)\n",
     'runtime_cfg.py': 'gpu_ids = [0, 1]\n',
     'resnet50_runtime.py': "_base_ = ['optimizer_cfg.py', 'runtime_cfg.py']\n"
