@@ -161,3 +161,34 @@ def test_dev01_device_queries():
         with patch.object(torch.backends.mps, 'is_available', return_value=True):
             assert is_mps_available() is True
             assert get_device() in ('mps', 'npu')
+
+
+def test_seed_section50_examples_non_distributed():
+    """§50's non-distributed examples, with the outputs the seed prints."""
+    data = torch.arange(2, dtype=torch.int64)
+    assert repr(data) == 'tensor([0, 1])'
+    assert repr(dist.gather(data)) == '[tensor([0, 1])]'
+    assert repr(dist.all_gather(data)) == '[tensor([0, 1])]'
+    objs = ['foo', 12, {1: 2}]
+    assert dist.gather_object(objs[dist.get_rank()]) == ['foo']
+    assert dist.all_gather_object(objs[dist.get_rank()]) == ['foo']
+    dist.all_reduce(data)
+    assert repr(data) == 'tensor([0, 1])'
+    d = {'key1': torch.arange(2, dtype=torch.int64), 'key2': torch.arange(3, dtype=torch.int64)}
+    dist.all_reduce_dict(d)
+    assert repr(d) == "{'key1': tensor([0, 1]), 'key2': tensor([0, 1, 2])}"
+    params = [torch.arange(2), torch.arange(3)]
+    dist.all_reduce_params(params)
+    assert repr(params) == '[tensor([0, 1]), tensor([0, 1, 2])]'
+    dist.broadcast(data)
+    assert repr(data) == 'tensor([0, 1])'
+    seed = dist.sync_random_seed()
+    assert isinstance(seed, int) and 0 <= seed < 2**31
+    dist.broadcast_object_list(objs)
+    assert objs == ['foo', 12, {1: 2}]
+    # §50.2.15
+    assert repr(dist.get_data_device(torch.tensor([0, 1]))) == "device(type='cpu')"
+    assert repr(dist.get_data_device([torch.tensor([0, 1]), torch.tensor([2, 3])])) == \
+        "device(type='cpu')"
+    assert repr(dist.get_data_device({'key1': torch.tensor([0, 1]),
+                                      'key2': torch.tensor([0, 1])})) == "device(type='cpu')"

@@ -99,6 +99,9 @@ def test_collect_env_keys():
     assert env['CUDA available'] == torch.cuda.is_available()
     assert '\n' not in env['Python']
     assert re.fullmatch(r'\d+\.\d+\.\d+.*', env['engine'])
+    assert env['MMEngine'] == env['engine']
+    assert env['sys.platform'] == sys.platform
+    assert env['Python'] == sys.version.replace('\n', '')
     if torch.cuda.is_available():
         assert any(k.startswith('GPU ') for k in env) and 'NVCC' in env
 

@@ -510,3 +510,73 @@ def test_yaml_reads_tuples_tagged_by_the_original(tmp_path):
     yaml = pytest.importorskip('yaml')
     with pytest.raises(yaml.YAMLError):
         load(io.StringIO('a: !!python/object/apply:os.system ["true"]\n'), file_format='yaml')
+
+
+def test_seed_19_1_tutorial_as_written(tmp_path, monkeypatch, clean_registries):
+    """§19.1.1 and the §19.1.2 PickleHandler example, run in a scratch cwd."""
+    monkeypatch.chdir(tmp_path)
+    obj = {'a': [1, 2], 'b': 'c'}
+    dump(obj, 'test.json')
+    dump(obj, 'test.yaml')
+    dump(obj, 'test.pkl')
+    data = load('test.json')
+    data = load('test.yaml')
+    data = load('test.pkl')
+    with open('test.json') as f:
+        data = load(f, file_format='json')
+    assert data == obj
+    json_str = dump(data, file_format='json')
+    assert json_str == '{"a": [1, 2], "b": "c"}'
+    dump(data, 'out.pkl')
+    assert load('out.pkl') == obj
+    with open('test.yaml', 'w') as f:
+        data = dump(data, f, file_format='yaml')
+    assert data is None and load('test.yaml') == obj
+
+    class PickleHandler(BaseFileHandler):
+
+        def load_from_fileobj(self, file, **kwargs):
+            return pickle.load(file, **kwargs)
+
+        def load_from_path(self, filepath, **kwargs):
+            return super(PickleHandler, self).load_from_path(filepath, mode='rb', **kwargs)
+
+        def dump_to_str(self, obj, **kwargs):
+            kwargs.setdefault('protocol', 2)
+            return pickle.dumps(obj, **kwargs)
+
+        def dump_to_fileobj(self, obj, file, **kwargs):
+            kwargs.setdefault('protocol', 2)
+            pickle.dump(obj, file, **kwargs)
+
+        def dump_to_path(self, obj, filepath, **kwargs):
+            super(PickleHandler, self).dump_to_path(obj, filepath, mode='wb', **kwargs)
+
+    # A handler class without str_like=False is text-like: give it a binary twin.
+    PickleHandler.str_like = False
+    register_handler('pkl2')(PickleHandler)
+    dump(obj, 'x.pkl2')
+    assert load('x.pkl2') == obj
+    handler = PickleHandler()
+    handler.dump_to_path(obj, 'y.pkl2')
+    assert handler.load_from_path('y.pkl2') == obj
+
+
+def test_seed_19_1_2_s3_load_and_dump(petrel):
+    """§19.1.2: load/dump on s3:// go through PetrelBackend (SDK mocked, store in a dict)."""
+    store = {}
+    with patch.object(PetrelBackend, 'put', lambda self, obj, p: store.__setitem__(p, obj)), \
+            patch.object(PetrelBackend, 'put_text',
+                         lambda self, obj, p, encoding='utf-8': store.__setitem__(p, obj)), \
+            patch.object(PetrelBackend, 'get', lambda self, p: store[p]), \
+            patch.object(PetrelBackend, 'get_text',
+                         lambda self, p, encoding='utf-8': store[p]):
+        data = [{'a': 1}, 'b']
+        dump(data, 's3://bucket-name/out.pkl')
+        dump(data, 's3://bucket-name/test.json')
+        dump(data, 's3://bucket-name/test.yaml')
+        assert isinstance(store['s3://bucket-name/out.pkl'], bytes)
+        assert store['s3://bucket-name/test.json'] == '[{"a": 1}, "b"]'
+        assert load('s3://bucket-name/out.pkl') == data
+        assert load('s3://bucket-name/test.json') == data
+        assert load('s3://bucket-name/test.yaml') == data

@@ -80,4 +80,6 @@ def collect_env() -> OrderedDict:
     except ImportError:
         pass
     env['engine'] = _engine_version()
+    # The seed's key, so code reading env['MMEngine'] keeps working.
+    env['MMEngine'] = env['engine']
     return env
