@@ -539,7 +539,7 @@ def test_seed_19_1_tutorial_as_written(tmp_path, monkeypatch, clean_registries):
             return pickle.load(file, **kwargs)
 
         def load_from_path(self, filepath, **kwargs):
-            return super(PickleHandler, self).load_from_path(filepath, mode='rb', **kwargs)
+            return super().load_from_path(filepath, mode='rb', **kwargs)
 
         def dump_to_str(self, obj, **kwargs):
             kwargs.setdefault('protocol', 2)
@@ -550,7 +550,7 @@ def test_seed_19_1_tutorial_as_written(tmp_path, monkeypatch, clean_registries):
             pickle.dump(obj, file, **kwargs)
 
         def dump_to_path(self, obj, filepath, **kwargs):
-            super(PickleHandler, self).dump_to_path(obj, filepath, mode='wb', **kwargs)
+            super().dump_to_path(obj, filepath, mode='wb', **kwargs)
 
     # A handler class without str_like=False is text-like: give it a binary twin.
     PickleHandler.str_like = False
