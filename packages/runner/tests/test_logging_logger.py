@@ -131,8 +131,10 @@ def test_set_level_and_debug(tmp_path, capsys):
     _close(logger)
     text = log_file.read_text()
     assert "DEBUG - debug record" in text
-    assert ' - engine.registry.test - DEBUG - Get class `X` from "x" registry in "engine"' in text
-    assert " - engine.fileio.test - INFO - lower layer info" in text
+    # ... under the run logger's name, as in the seed's DEBUG sample (§18.3)
+    assert ' - mmengine - DEBUG - Get class `X` from "x" registry in "engine"' in text
+    assert " - mmengine - INFO - lower layer info" in text
+    assert "engine.registry.test" not in text
     assert "not ours" not in text
     assert "filtered" not in text
     assert logger.level == logging.INFO

@@ -15,7 +15,8 @@ from .hook import DATA_BATCH, Hook
 SUFFIX_TYPE = Union[Sequence[str], str]
 
 
-@HOOKS.register_module()
+# 'TextLoggerHook' is the name the seed's config examples use (§6.2, §31.2.1).
+@HOOKS.register_module(name=['LoggerHook', 'TextLoggerHook'])
 class LoggerHook(Hook):
     """Log training every ``interval`` iterations and validation/test results.
 

@@ -1,6 +1,7 @@
 """MMLogger: the run's logger (terminal + per-rank files) and print_log."""
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import os.path as osp
@@ -84,12 +85,20 @@ def _rank_file(log_file: str, rank: int) -> str:
 
 
 class _EngineForwarder(logging.Handler):
-    """Handler on the stdlib ``engine`` logger: lower layers' records -> current MMLogger."""
+    """Handler on the stdlib ``engine`` logger: lower layers' records -> current MMLogger.
+
+    They print under the MMLogger's name (``... - mmengine - DEBUG - Get class ...``, as
+    the seed's logs show for the registry's records), not their module's.
+    """
 
     def emit(self, record: LogRecord) -> None:
         if not MMLogger._instance_dict:
             return
-        MMLogger.get_current_instance().callHandlers(record)
+        current = MMLogger.get_current_instance()
+        if record.name != current.name:
+            record = copy.copy(record)  # other handlers of the record keep its own name
+            record.name = current.name
+        current.callHandlers(record)
 
 
 _forwarder = _EngineForwarder(level=logging.NOTSET)

@@ -952,8 +952,7 @@ class Runner:
 
     @master_only
     def dump_config(self) -> None:
-        """Write the config beside the checkpoints (``work_dir/<cfg name>``)."""
-        if not self.cfg:
-            return
+        """Write the config beside the checkpoints: ``work_dir/<cfg file name>``, or
+        ``work_dir/<timestamp>.py`` (empty when the runner was built without a config)."""
         name = osp.basename(self.cfg.filename) if self.cfg.filename else f'{self._timestamp}.py'
         self.cfg.dump(osp.join(self._work_dir, name))
