@@ -91,6 +91,56 @@ def data_descriptors(cls: type) -> frozenset:
     return names
 
 
+_FAST_INIT: dict = {}
+
+
+def fast_init_names(
+    cls: type, setattr_fn: Any, set_data_fn: Any, cache: dict = _FAST_INIT
+) -> Optional[frozenset]:
+    """Names a constructor must not write straight into ``__dict__``; cached per class.
+
+    Data descriptors (property-backed fields), the private registries and the
+    deprecated ``meta_info`` alias need the general path. ``None`` means the class
+    overrides ``__setattr__``, ``set_data`` or ``set_metainfo`` beyond what the calling
+    constructor checks itself (``setattr_fn``/``set_data_fn``; one ``cache`` per
+    constructor), so every field must take the general path.
+    """
+    if cls in cache:
+        return cache[cls]
+    names = None
+    if (
+        cls.__setattr__ is setattr_fn
+        and cls.set_data is set_data_fn
+        and cls.set_metainfo is BaseDataElement.set_metainfo
+    ):
+        names = data_descriptors(cls) | _PRIVATE | {'meta_info'}
+    cache[cls] = names
+    return names
+
+
+def plain_metainfo(metainfo: Any, reserved: frozenset) -> bool:
+    """True when ``metainfo`` can be stored without copying or per-key checks.
+
+    That is: a dict of str keys to immutable values (so ``deepcopy`` would return
+    the same objects) and no ``reserved`` key. Callers detect a key that is also a
+    data key themselves (by the size of the resulting ``__dict__``).
+    """
+    if type(metainfo) is not dict:
+        return False
+    immutable = _IMMUTABLE
+    for name, value in metainfo.items():
+        kind = type(value)
+        if kind is tuple:  # shapes, scale factors: check the items (plain loop is fastest)
+            for item in value:
+                if type(item) not in immutable:
+                    return False
+        elif kind not in immutable:
+            return False
+        if type(name) is not str:
+            return False
+    return reserved.isdisjoint(metainfo)
+
+
 def _add_indent(text: str, spaces: int = 4) -> str:
     """Indent every line but the first (blank ones too); one-line text is unchanged."""
     if '\n' not in text:
@@ -127,6 +177,28 @@ class BaseDataElement:
 
     def __init__(self, *, metainfo: Optional[dict] = None, **kwargs: Any) -> None:
         state = self.__dict__
+        cls = type(self)
+        reserved = _FAST_INIT.get(cls) or fast_init_names(
+            cls, BaseDataElement.__setattr__, BaseDataElement.set_data
+        )
+        if reserved is not None and not state:  # empty unless a subclass stored something
+            if reserved.isdisjoint(kwargs) and (
+                metainfo is None or plain_metainfo(metainfo, reserved)
+            ):
+                # common case: plain names, immutable metainfo; same result as below
+                if metainfo:
+                    state['_metainfo_fields'] = dict.fromkeys(metainfo, True)
+                    state['_data_fields'] = dict.fromkeys(kwargs)
+                    state.update(metainfo)
+                    state.update(kwargs)
+                    if len(state) == len(metainfo) + len(kwargs) + 2:
+                        return
+                    state.clear()  # a name is both metainfo and data: general path raises
+                else:
+                    state['_metainfo_fields'] = {}
+                    state['_data_fields'] = dict.fromkeys(kwargs) if kwargs else {}
+                    state.update(kwargs)
+                    return
         state['_metainfo_fields'] = {}
         state['_data_fields'] = {}
         if 'meta_info' in kwargs and metainfo is None:

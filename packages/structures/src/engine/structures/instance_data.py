@@ -9,7 +9,7 @@ construction. Fields backed by properties still go through ``setattr``.
 from __future__ import annotations
 
 import copy
-from typing import Any, List, Union
+from typing import Any, List, Optional, Union
 
 import numpy as np
 import torch
@@ -20,11 +20,14 @@ from .base_data_element import (
     BaseDataElement,
     _private_error,
     data_descriptors,
+    fast_init_names,
+    plain_metainfo,
 )
 
 IndexType = Union[str, slice, int, list, np.ndarray, torch.Tensor]
 
 _SEQUENCES = (str, list, tuple)
+_FAST_INIT: dict = {}  # class -> names InstanceData.__init__ must not write directly
 _Tensor = torch.Tensor
 
 
@@ -49,7 +52,7 @@ def _empty_like(source: InstanceData) -> InstanceData:
     cls = source.__class__
     src_state = source.__dict__
     meta_fields = src_state['_metainfo_fields']
-    if cls.__init__ is not BaseDataElement.__init__ or not (
+    if cls.__init__ is not InstanceData.__init__ or not (
         _DESCRIPTORS.get(cls) or data_descriptors(cls)
     ).isdisjoint(meta_fields):
         return cls(metainfo=source.metainfo)
@@ -105,6 +108,51 @@ class InstanceData(BaseDataElement):
     Supports ``inst['key']``, indexing by int/slice/bool or long tensor/list/ndarray,
     ``len`` and :meth:`cat`.
     """
+
+    def __init__(self, *, metainfo: Optional[dict] = None, **kwargs: Any) -> None:
+        cls = type(self)
+        reserved = _FAST_INIT.get(cls) or fast_init_names(
+            cls, InstanceData.__setattr__, InstanceData.set_data, _FAST_INIT
+        )
+        if (
+            reserved is not None
+            and reserved.isdisjoint(kwargs)
+            and (metainfo is None or plain_metainfo(metainfo, reserved))
+        ):
+            # Common case, same result as the general path: plain names, immutable
+            # metainfo (no copy needed) and tensors of one length; checked up front,
+            # then stored at once. Anything else takes the general path and its errors.
+            n = -1
+            try:
+                for value in kwargs.values():
+                    if type(value) is not _Tensor:
+                        break
+                    length = value.shape[0]  # IndexError for a 0-d tensor
+                    if length != n:
+                        if n < 0:
+                            n = length  # the first field decides len(self)
+                        elif n:
+                            break
+                else:
+                    state = self.__dict__
+                    if state:  # a subclass stored something first: keep it, go general
+                        pass
+                    elif metainfo:
+                        state['_metainfo_fields'] = dict.fromkeys(metainfo, True)
+                        state['_data_fields'] = dict.fromkeys(kwargs)
+                        state.update(metainfo)
+                        state.update(kwargs)
+                        if len(state) == len(metainfo) + len(kwargs) + 2:
+                            return
+                        state.clear()  # a name is both metainfo and data: general path raises
+                    else:
+                        state['_metainfo_fields'] = {}
+                        state['_data_fields'] = dict.fromkeys(kwargs) if kwargs else {}
+                        state.update(kwargs)
+                        return
+            except IndexError:
+                pass
+        super().__init__(metainfo=metainfo, **kwargs)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _PRIVATE:
