@@ -548,24 +548,27 @@ class Runner:
         except TypeError as err:
             raise TypeError(f'invalid train_cfg for {loop_type.__name__}: {err}') from err
 
-    def _build_eval_loop(self, loop, default_type, what: str) -> BaseLoop:
+    def _build_eval_loop(self, loop, default_type, what: str, dataloader, evaluator) -> BaseLoop:
         if isinstance(loop, BaseLoop):
             return loop
         if not isinstance(loop, dict):
             raise TypeError(f'{what} should be a Loop object or dict, but got {loop}')
         cfg = copy.deepcopy({k: v for k, v in loop.items()
                              if k not in ('dataloader', 'evaluator')})
-        default_args = dict(runner=self, dataloader=loop['dataloader'],
-                            evaluator=loop['evaluator'])
+        # `build_val_loop(dict())` uses the runner's own val dataloader and evaluator
+        default_args = dict(runner=self, dataloader=loop.get('dataloader', dataloader),
+                            evaluator=loop.get('evaluator', evaluator))
         if 'type' in cfg:
             return LOOPS.build(cfg, default_args=default_args)
         return default_type(**cfg, **default_args)
 
     def build_val_loop(self, loop: Union[BaseLoop, dict]) -> BaseLoop:
-        return self._build_eval_loop(loop, ValLoop, 'val_loop')
+        return self._build_eval_loop(loop, ValLoop, 'val_loop', self._val_dataloader,
+                                     self._val_evaluator)
 
     def build_test_loop(self, loop: Union[BaseLoop, dict]) -> BaseLoop:
-        return self._build_eval_loop(loop, TestLoop, 'test_loop')
+        return self._build_eval_loop(loop, TestLoop, 'test_loop', self._test_dataloader,
+                                     self._test_evaluator)
 
     def scale_lr(self, optim_wrapper, auto_scale_lr: Optional[dict] = None) -> None:
         """Scale every learning rate linearly by real / base batch size."""
