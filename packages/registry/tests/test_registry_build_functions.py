@@ -210,8 +210,11 @@ def test_build_scheduler_convert_to_iter_based(schedulers):
 
 
 def test_build_scheduler_requires_optimizer(schedulers):
-    with pytest.raises(AssertionError, match='optimizer'):
+    with pytest.raises(AssertionError, match='must contain the key "optimizer"'):
         schedulers.build(dict(type='EpochScheduler'))
+    # the optimizer may also come in the cfg itself
+    sched = schedulers.build(dict(type='EpochScheduler', optimizer='opt', end=4))
+    assert sched.optimizer == 'opt' and sched.end == 4
 
 
 class Config:

@@ -220,14 +220,16 @@ def _copy_cfg(cfg: Any) -> Any:
 
 
 def build_scheduler_from_cfg(cfg: Any, registry: Any, default_args: Any = None) -> Any:
-    """Build a parameter scheduler; ``default_args`` must hold ``optimizer``.
+    """Build a parameter scheduler; ``default_args`` (or ``cfg``) must hold ``optimizer``.
 
     With ``convert_to_iter_based=True`` an epoch-based scheduler is built
     through ``cls.build_iter_from_epoch(**args)`` (needs ``epoch_length``).
     """
-    assert default_args is not None and 'optimizer' in default_args, \
-        '`default_args` of build_scheduler_from_cfg must contain the key "optimizer"'
     args = _merge_args(cfg, registry, default_args)
+    # Usually the optimizer comes in default_args; a cfg holding it works too.
+    assert 'optimizer' in args, (
+        '`default_args` (or the cfg) of build_scheduler_from_cfg must contain the key '
+        f'"optimizer", but got cfg {cfg} and default_args {default_args}')
     scope = args.pop('_scope_', None)
     with registry.switch_scope_and_registry(scope) as scoped_registry:
         if args.pop('convert_to_iter_based', False):
