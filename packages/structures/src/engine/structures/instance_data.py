@@ -61,9 +61,11 @@ def _empty_like(source: InstanceData) -> InstanceData:
     state['_metainfo_fields'] = dict(meta_fields)
     state['_data_fields'] = {}
     if meta_fields:
-        meta = {k: src_state[k] for k in meta_fields}
-        # registry values flag immutable metainfo, which needs no copy
-        state.update(meta if all(meta_fields.values()) else copy.deepcopy(meta))
+        if all(meta_fields.values()):  # registry values flag immutable metainfo: no copy
+            for k in meta_fields:
+                state[k] = src_state[k]
+        else:
+            state.update(copy.deepcopy({k: src_state[k] for k in meta_fields}))
     return result
 
 
