@@ -156,6 +156,12 @@ def test_ts04_registration_errors():
         reg.register_module(name=7)
     with pytest.raises(TypeError):
         reg.register_module(name=['ok', 3])
+    # a name given twice in one list clashes with itself (as in the reference)
+    with pytest.raises(KeyError, match='Sphynx is given twice'):
+        reg.register_module(name=['Sphynx', 'Sphynx'], module=Other)
+    assert 'Sphynx' not in reg.module_dict
+    reg.register_module(name=['Sphynx', 'Sphynx'], module=Other, force=True)
+    assert reg.get('Sphynx') is Other
 
 
 def test_register_name_list_is_atomic_on_clash():

@@ -245,7 +245,10 @@ class Registry:
             module_name = module.__name__
         names = [module_name] if isinstance(module_name, str) else list(module_name)
         if not force:
-            for key in names:
+            for index, key in enumerate(names):
+                if key in names[:index]:
+                    raise KeyError(f'{key} is given twice in the names {names} to register '
+                                   f'{module.__name__} in {self.name}')
                 if key in self._module_dict:
                     existing = self._module_dict[key]
                     raise KeyError(f'{key} is already registered in {self.name} '
