@@ -277,3 +277,49 @@ def test_5_5_3_custom_imports(my_module, capsys):
     print(custom_optim)
     assert capsys.readouterr().out.startswith('<my_module.CustomOptim object at 0x')
     assert cfg.custom_imports == dict(imports=['my_module'], allow_failed_imports=False)
+
+
+MMDET_BASES = {
+    '_base_/schedules/schedule_1x.py':
+        "train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=1)\n"
+        "optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.02))\n",
+    '_base_/datasets/coco_instance.py':
+        "dataset_type = 'CocoDataset'\n"
+        "train_dataloader = dict(batch_size=2, dataset=dict(type=dataset_type))\n",
+    '_base_/default_runtime.py': "default_scope = 'mmdet'\nlog_level = 'INFO'\n",
+    '_base_/models/faster_rcnn_r50_fpn.py':
+        "model = dict(type='FasterRCNN', backbone=dict(type='ResNet', depth=50))\n",
+}
+
+
+def test_5_5_4_cross_repo_inheritance(seed_dir, monkeypatch, capsys):
+    site = seed_dir / 'site'
+    (site / 'mmdet-3.0.0.dist-info').mkdir(parents=True)
+    (site / 'mmdet-3.0.0.dist-info' / 'METADATA').write_text(
+        'Metadata-Version: 2.1\nName: mmdet\nVersion: 3.0.0\n')
+    (site / 'mmdet').mkdir()
+    (site / 'mmdet' / '__init__.py').write_text('')
+    for rel, text in MMDET_BASES.items():
+        path = site / 'mmdet' / '.mim' / 'configs' / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.syspath_prepend(str(site))
+    (seed_dir / 'cross_repo.py').write_text(textwrap.dedent("""\
+        _base_ = [
+            'mmdet::_base_/schedules/schedule_1x.py',
+            'mmdet::_base_/datasets/coco_instance.py',
+            'mmdet::_base_/default_runtime.py',
+            'mmdet::_base_/models/faster_rcnn_r50_fpn.py',
+        ]
+        """))
+
+    cfg = Config.fromfile('cross_repo.py')
+    print(cfg.train_cfg)
+    assert capsys.readouterr().out == (
+        "{'type': 'EpochBasedTrainLoop', 'max_epochs': 12, 'val_interval': 1, "
+        "'_scope_': 'mmdet'}\n")
+    assert cfg.model == {'type': 'FasterRCNN', 'backbone': {'type': 'ResNet', 'depth': 50},
+                         '_scope_': 'mmdet'}
+    assert '_scope_' not in cfg.optim_wrapper.optimizer
+    assert cfg.train_dataloader.dataset._scope_ == 'mmdet'
+    assert cfg.default_scope == 'mmdet' and cfg.dataset_type == 'CocoDataset'
