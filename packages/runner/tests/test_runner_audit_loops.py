@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import os.path as osp
+
 import pytest
 from runner_toys import toy_runner_cfg
 from torch.utils.data import DataLoader
@@ -41,3 +44,26 @@ def test_build_loop_rejects_other_types(tmp_path):
     for build in (runner.build_train_loop, runner.build_val_loop, runner.build_test_loop):
         with pytest.raises(TypeError, match='dict'):
             build('x')
+
+
+def test_loader_and_evaluator_properties_of_an_unconfigured_phase_are_none(tmp_path):
+    cfg = toy_runner_cfg(tmp_path)
+    runner = Runner(model=cfg['model'], work_dir=cfg['work_dir'],
+                    test_dataloader=cfg['test_dataloader'], test_cfg=dict(),
+                    test_evaluator=cfg['test_evaluator'])
+    assert runner.train_loop is None and runner.train_dataloader is None
+    assert runner.val_dataloader is None and runner.val_evaluator is None
+    assert isinstance(runner.test_dataloader, DataLoader)
+    assert isinstance(runner.test_evaluator, Evaluator)
+
+
+def test_debug_level_keeps_one_log_file_per_rank(tmp_path, monkeypatch):
+    import engine.logging.logger as logger_module
+
+    # this process plays rank 1 for the logger: its file gets the rank suffix (LOG-14, §18.3)
+    monkeypatch.setattr(logger_module, '_get_rank', lambda: 1)
+    cfg = toy_runner_cfg(tmp_path / 'debug')
+    runner = Runner(**dict(cfg, log_level='DEBUG'))
+    assert osp.isfile(osp.join(runner.log_dir, f'{runner.timestamp}_rank1.log'))
+    runner = Runner(**dict(toy_runner_cfg(tmp_path / 'info'), log_level='INFO'))
+    assert not any(name.endswith('.log') for name in os.listdir(runner.log_dir))

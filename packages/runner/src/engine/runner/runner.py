@@ -21,6 +21,7 @@ method, register the subclass in ``RUNNERS`` and select it with
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import os.path as osp
 import platform
@@ -418,11 +419,12 @@ class Runner:
             self._test_loop = self.build_test_loop(self._test_loop)
         return self._test_loop
 
-    train_dataloader = property(lambda self: self.train_loop.dataloader)
-    val_dataloader = property(lambda self: self.val_loop.dataloader)
-    test_dataloader = property(lambda self: self.test_loop.dataloader)
-    val_evaluator = property(lambda self: self.val_loop.evaluator)
-    test_evaluator = property(lambda self: self.test_loop.evaluator)
+    # None when that phase is not configured (instead of an AttributeError on None)
+    train_dataloader = property(lambda self: getattr(self.train_loop, 'dataloader', None))
+    val_dataloader = property(lambda self: getattr(self.val_loop, 'dataloader', None))
+    test_dataloader = property(lambda self: getattr(self.test_loop, 'dataloader', None))
+    val_evaluator = property(lambda self: getattr(self.val_loop, 'evaluator', None))
+    test_evaluator = property(lambda self: getattr(self.test_loop, 'evaluator', None))
 
     @property
     def _unwrapped_model(self) -> nn.Module:
@@ -434,6 +436,10 @@ class Runner:
         if log_file is None:
             log_file = osp.join(self._log_dir, f'{self._timestamp}.log')
         kwargs.setdefault('name', self._experiment_name)
+        # DEBUG runs keep one log file per rank (`<ts>_rank{k}.log`), as §18.3 describes
+        debug = log_level == logging.DEBUG or (
+            isinstance(log_level, str) and log_level.upper() == 'DEBUG')
+        kwargs.setdefault('distributed', debug)
         return MMLogger.get_instance(log_level=log_level, log_file=log_file, **kwargs)
 
     def build_message_hub(self, message_hub: Optional[dict] = None) -> MessageHub:
