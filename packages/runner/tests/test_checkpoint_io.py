@@ -273,6 +273,22 @@ def test_register_scheme_rules(tmp_path):
         CheckpointLoader.load_checkpoint(str(tmp_path / 'toy:/x.pth'))
 
 
+def test_user_loader_with_the_documented_two_argument_signature(tmp_path):
+    """A loader written as in the API docs, ``fn(filename, map_location)``, is called
+    without engine's extra ``weights_only`` keyword."""
+    try:
+        @CheckpointLoader.register_scheme(prefixes='plain://')
+        def load_from_plain(filename, map_location):
+            return {'state_dict': {'weight': torch.ones(1, 1)}, 'from': filename}
+
+        assert CheckpointLoader.load_checkpoint('plain://w')['from'] == 'plain://w'
+        model = nn.Linear(1, 1, bias=False)
+        load_checkpoint(model, 'plain://w')
+        assert model.weight.item() == 1
+    finally:
+        CheckpointLoader._schemes.pop('plain://', None)
+
+
 def test_load_logs_the_loader(tmp_path, capsys):
     path = tmp_path / 'w.pth'
     save_checkpoint({'state_dict': _weights()}, str(path))

@@ -14,6 +14,7 @@ Two rules shape this module:
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import logging
@@ -233,7 +234,18 @@ class CheckpointLoader:
         loader = cls._get_checkpoint_loader(filename)
         name = loader.__name__[10:] if loader.__name__.startswith('load_from_') else loader.__name__
         print_log(f'{name} loads checkpoint from path: {filename}', logger=logger)
-        return loader(filename, map_location, weights_only=weights_only)
+        if _accepts_weights_only(loader):
+            return loader(filename, map_location, weights_only=weights_only)
+        return loader(filename, map_location)  # a user loader with the documented signature
+
+
+def _accepts_weights_only(loader: Callable) -> bool:
+    try:
+        params = inspect.signature(loader).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    return 'weights_only' in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 @CheckpointLoader.register_scheme(prefixes='')
