@@ -6,6 +6,7 @@ import os
 import os.path as osp
 
 import pytest
+import torch.nn as nn
 from runner_toys import toy_runner_cfg
 from torch.utils.data import DataLoader
 
@@ -67,3 +68,12 @@ def test_debug_level_keeps_one_log_file_per_rank(tmp_path, monkeypatch):
     assert osp.isfile(osp.join(runner.log_dir, f'{runner.timestamp}_rank1.log'))
     runner = Runner(**dict(toy_runner_cfg(tmp_path / 'info'), log_level='INFO'))
     assert not any(name.endswith('.log') for name in os.listdir(runner.log_dir))
+
+
+def test_training_a_model_without_train_step_is_an_assertion_error(tmp_path):
+    cfg = toy_runner_cfg(tmp_path)
+    runner = Runner(**dict(cfg, model=nn.Linear(2, 1)))
+    with pytest.raises(AssertionError, match='Linear has implemented `train_step`'):
+        runner.train()
+    with pytest.raises(RuntimeError, match='train_step'):  # also a RuntimeError
+        runner.train()

@@ -107,6 +107,11 @@ def _to_plain(obj: Any) -> Any:
     return obj
 
 
+class MissingStepError(AssertionError, RuntimeError):
+    """The model lacks ``train_step``/``val_step``: mmengine asserted it (AssertionError);
+    it is a runtime misuse, so both ``except`` clauses catch it (spec decision 4)."""
+
+
 @RUNNERS.register_module()
 class Runner:
     """Train, validate and test a model. See the module docstring for the layout."""
@@ -719,11 +724,11 @@ class Runner:
         """Train (and validate, when configured); return the trained model."""
         model = self._unwrapped_model
         if not hasattr(model, 'train_step'):
-            raise RuntimeError(f'If you want to train your model, please make sure your model '
-                               f'{type(model).__name__} has implemented `train_step`.')
+            raise MissingStepError(f'If you want to train your model, please make sure your '
+                                   f'model {type(model).__name__} has implemented `train_step`.')
         if self._val_loop is not None and not hasattr(model, 'val_step'):
-            raise RuntimeError(f'If you want to validate your model, please make sure your '
-                               f'model {type(model).__name__} has implemented `val_step`.')
+            raise MissingStepError(f'If you want to validate your model, please make sure your '
+                                   f'model {type(model).__name__} has implemented `val_step`.')
         if self._train_loop is None:
             raise RuntimeError('`self._train_loop` should not be None when calling train '
                                'method. Please provide `train_dataloader`, `train_cfg`, '
