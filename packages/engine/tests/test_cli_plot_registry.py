@@ -69,7 +69,7 @@ def test_registry_find_points_at_the_defining_line(capsys):
         assert f.readlines()[int(line) - 1].startswith('class LoggerHook')
 
 
-@pytest.mark.parametrize('query, hint', [('LogerHook', 'did you mean LoggerHook?'),
+@pytest.mark.parametrize('query, hint', [('LogerHook', 'did you mean LoggerHook'),
                                          ('NoSuchThingAtAll', 'custom_imports')])
 def test_registry_find_miss_explains_itself(query, hint, capsys):
     assert main(['registry', '--find', query]) == 1
