@@ -1029,3 +1029,127 @@ def test_gan_tutorial():
     img = model(z)
     assert img.shape == (64, 1, 28, 28)
     json.dumps(ckpt['meta'], default=str)  # meta is plain data
+
+
+# --- §30: the logging design chapter -------------------------------------------------
+
+def test_logging_design_message_hub_examples(capsys):
+    from engine import MessageHub
+
+    for name in ('task', 'name'):  # the seed's names, fresh as in a new process
+        MessageHub._instance_dict.pop(name, None)
+
+    # §30.3.1
+    message_hub = MessageHub.get_instance('task')
+    message_hub.update_scalar('train/loss', 1, 1)
+    assert message_hub.get_scalar('train/loss').current() == 1
+    message_hub.update_scalar('train/loss', 3, 1)
+    assert message_hub.get_scalar('train/loss').mean() == 2
+    message_hub.update_scalar('train/lr', 0.1, 1)
+
+    message_hub.update_scalars({'train/time': {'value': 0.1, 'count': 1},
+                                'train/data_time': {'value': 0.1, 'count': 1}})
+
+    train_time = message_hub.get_scalar('train/time')
+    log_dict = message_hub.log_scalars
+    lr_buffer, loss_buffer, time_buffer, data_time_buffer = (
+        log_dict['train/lr'], log_dict['train/loss'], log_dict['train/time'],
+        log_dict['train/data_time'])
+    assert time_buffer is train_time and lr_buffer.current() == 0.1
+    assert list(loss_buffer.data[0]) == [1, 3] and data_time_buffer.current() == 0.1
+
+    # §30.3.2
+    message_hub = MessageHub.get_instance('task')
+    message_hub.update_info('iter', 1)
+    assert message_hub.get_info('iter') == 1
+    message_hub.update_info('iter', 2)
+    assert message_hub.get_info('iter') == 2
+
+    # §30.3.3
+    class LogProcessor:
+        def __init__(self, name):
+            self.message_hub = MessageHub.get_instance(name)
+
+        def run(self):
+            print(f"Learning rate is {self.message_hub.get_scalar('train/lr').current()}")
+            print(f"loss is {self.message_hub.get_scalar('train/loss').current()}")
+            print(f"meta is {self.message_hub.get_info('meta')}")
+
+    class LrUpdater:
+        def __init__(self, name):
+            self.message_hub = MessageHub.get_instance(name)
+
+        def run(self):
+            self.message_hub.update_scalar('train/lr', 0.001)
+
+    class MetaUpdater:
+        def __init__(self, name):
+            self.message_hub = MessageHub.get_instance(name)
+
+        def run(self):
+            self.message_hub.update_info(
+                'meta',
+                dict(experiment='retinanet_r50_caffe_fpn_1x_coco.py',
+                     repo='mmdetection'))
+
+    class LossUpdater:
+        def __init__(self, name):
+            self.message_hub = MessageHub.get_instance(name)
+
+        def run(self):
+            self.message_hub.update_scalar('train/loss', 0.1)
+
+    class ToyRunner:
+        def __init__(self, name):
+            self.message_hub = MessageHub.get_instance(name)
+            self.log_processor = LogProcessor(name)
+            self.updaters = [LossUpdater(name),
+                             MetaUpdater(name),
+                             LrUpdater(name)]
+
+        def run(self):
+            for updater in self.updaters:
+                updater.run()
+            self.log_processor.run()
+
+    task = ToyRunner('name')
+    task.run()
+    assert capsys.readouterr().out == (
+        'Learning rate is 0.001\n'
+        'loss is 0.1\n'
+        "meta is {'experiment': 'retinanet_r50_caffe_fpn_1x_coco.py', 'repo': 'mmdetection'}\n")
+
+
+_MMLOGGER_CREATE = '''from engine.logging import MMLogger
+logger = MMLogger.get_instance('mmengine', log_level='INFO')
+logger.info("this is a test")
+logger.error('division by zero')
+'''
+
+_MMLOGGER_EXPORT = '''from engine.logging import MMLogger
+logger = MMLogger.get_instance('mmengine', log_file='tmp.log', log_level='INFO')
+logger.info("this is a test")
+'''
+
+
+def test_logging_design_mmlogger_examples(tmp_path):
+    """§30.5.1 and §30.5.2, each in a fresh process as a script would run them."""
+    import subprocess
+    import sys
+
+    (tmp_path / 'a.py').write_text(_MMLOGGER_CREATE)
+    (tmp_path / 'b.py').write_text(_MMLOGGER_EXPORT)
+    env = dict(os.environ, NO_COLOR='1')
+    out = subprocess.run([sys.executable, 'a.py'], cwd=tmp_path, capture_output=True,
+                         text=True, env=env, check=True).stdout.splitlines()
+    assert re.fullmatch(r'\d\d/\d\d \d\d:\d\d:\d\d - mmengine - INFO - this is a test', out[0])
+    assert re.fullmatch(r'\d\d/\d\d \d\d:\d\d:\d\d - mmengine - ERROR - \S*a\.py - <module> - 4 '
+                        r'- division by zero', out[1]), out
+
+    out = subprocess.run([sys.executable, 'b.py'], cwd=tmp_path, capture_output=True,
+                         text=True, env=env, check=True).stdout
+    assert out.endswith(' - mmengine - INFO - this is a test\n')
+    # C3: the file is written exactly where log_file says
+    text = (tmp_path / 'tmp.log').read_text()
+    assert re.fullmatch(r'\d{4}/\d\d/\d\d \d\d:\d\d:\d\d - mmengine - INFO - this is a test\n',
+                        text)
