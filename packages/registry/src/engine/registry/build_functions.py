@@ -6,8 +6,8 @@ default build function); registries are recognised by their interface.
 
 from __future__ import annotations
 
-import inspect
 import logging
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,7 +81,7 @@ def _resolve_type(obj_type: Any, registry: Any) -> Any:
                 f'{registry.scope}) and its parents.'
                 f'{_did_you_mean(obj_type, _visible_names(registry))}')
         return obj_cls
-    if inspect.isclass(obj_type) or inspect.isfunction(obj_type):
+    if isinstance(obj_type, (type, types.FunctionType)):
         return obj_type
     raise TypeError(f'type must be a str or valid type, but got {type(obj_type)}')
 
@@ -114,6 +114,7 @@ def _argument_hint(obj_cls: Any, err: TypeError) -> str:
     if match is None:
         return ''
     try:
+        import inspect  # only on this error path: inspect is slow to import
         params = inspect.signature(obj_cls).parameters.values()
     except (TypeError, ValueError):  # builtins without a signature
         return ''
@@ -147,13 +148,13 @@ def _reraise_with_location(err: Exception, obj_cls: Any) -> None:
 
 def _instantiate(obj_cls: Any, args: dict) -> Any:
     try:
-        if inspect.isclass(obj_cls) and issubclass(obj_cls, ManagerMixin):
+        if isinstance(obj_cls, type) and issubclass(obj_cls, ManagerMixin):
             obj = obj_cls.get_instance(**args)
         else:
             obj = obj_cls(**args)
     except Exception as err:
         _reraise_with_location(err, obj_cls)
-    if inspect.isclass(obj_cls):
+    if isinstance(obj_cls, type):
         logger.debug('An `%s` instance is built from registry, its implementation can be '
                      'found in %s', obj_cls.__name__, obj_cls.__module__)
     return obj

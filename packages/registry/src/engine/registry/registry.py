@@ -9,7 +9,7 @@ registries (``Registry('model', parent=MODELS, scope='mmdet')``); a key
 from __future__ import annotations
 
 import importlib
-import inspect
+import types
 import logging
 import sys
 from collections.abc import Iterator, Sequence
@@ -239,7 +239,7 @@ class Registry:
 
     def _register_module(self, module: Any, module_name: str | Sequence[str] | None = None,
                          force: bool = False) -> None:
-        if not (inspect.isclass(module) or inspect.isfunction(module)):
+        if not isinstance(module, (type, types.FunctionType)):
             raise TypeError(f'module must be a class or a function, but got {type(module)}')
         if module_name is None:
             module_name = module.__name__
@@ -294,7 +294,7 @@ class Registry:
 def _describe(obj: Any) -> str:
     module = getattr(obj, '__module__', '?')
     qualname = getattr(obj, '__qualname__', repr(obj))
-    kind = 'class' if inspect.isclass(obj) else 'function'
+    kind = 'class' if isinstance(obj, type) else 'function'
     return f'{kind} {module}.{qualname}'
 
 
@@ -322,7 +322,7 @@ def import_scope_modules(scope: str) -> None:
     try:
         if entry_point is not None:
             target = entry_point.load()
-            if callable(target) and not inspect.ismodule(target):
+            if callable(target) and not isinstance(target, types.ModuleType):
                 _call_register_all(target)
             return
         try:
@@ -342,6 +342,7 @@ def _call_register_all(func: Callable) -> None:
     # Downstream ``register_all_modules(init_default_scope=True)`` would create
     # a DefaultScope of its own; the switch already set the scope.
     try:
+        import inspect  # rare path; inspect is slow to import
         inspect.signature(func).bind(False)
     except (TypeError, ValueError):
         func()

@@ -7,7 +7,6 @@ A class using :class:`ManagerMeta` keeps its own ordered dict of instances;
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -44,7 +43,12 @@ class ManagerMeta(type):
 
     def __init__(cls, *args: Any) -> None:
         cls._instance_dict = OrderedDict()
-        params = inspect.signature(cls.__init__).parameters
+        code = getattr(cls.__init__, '__code__', None)
+        if code is not None:  # read the code object: importing inspect is slow
+            params = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        else:
+            import inspect
+            params = inspect.signature(cls.__init__).parameters
         assert 'name' in params, f'{cls} must have the `name` argument'
         super().__init__(*args)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections.abc
 import functools
 import importlib
-import inspect
 import itertools
 import warnings
 from collections.abc import Iterable
@@ -193,6 +192,7 @@ def deprecated_api_warning(name_dict: dict[str, str], cls_name: str | None = Non
 
         @functools.wraps(old_func)
         def new_func(*args, **kwargs):
+            import inspect  # only for decorated functions, when called
             arg_names = inspect.getfullargspec(old_func).args
             func_name = old_func.__name__
             if cls_name is not None:
