@@ -9,9 +9,9 @@ registries (``Registry('model', parent=MODELS, scope='mmdet')``); a key
 from __future__ import annotations
 
 import importlib
-import types
 import logging
 import sys
+import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Callable
