@@ -1153,3 +1153,35 @@ def test_logging_design_mmlogger_examples(tmp_path):
     text = (tmp_path / 'tmp.log').read_text()
     assert re.fullmatch(r'\d{4}/\d\d/\d\d \d\d:\d\d:\d\d - mmengine - INFO - this is a test\n',
                         text)
+
+
+# --- §23.1: gradient accumulation ----------------------------------------------------
+
+def test_gradient_accumulation_tutorial():
+    from engine.hooks import Hook
+    from engine.runner import Runner
+
+    train_dataloader, ToyModel = _logging_tutorial_setup()
+
+    runner = Runner(
+        model=ToyModel(),
+        work_dir='tmp_dir',
+        train_dataloader=train_dataloader,
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01),
+                           accumulative_counts=4)
+    )
+    weights = []
+
+    class WeightProbe(Hook):
+        def before_train(self, runner):
+            weights.append(runner.model.linear.weight.item())
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            weights.append(runner.model.linear.weight.item())
+
+    runner.register_hook(WeightProbe())
+    runner.train()
+    # 25 iterations: a step after every 4th, and one for the last (incomplete) group
+    steps = [i for i in range(1, 26) if weights[i] != weights[i - 1]]
+    assert steps == [4, 8, 12, 16, 20, 24, 25], weights
