@@ -21,9 +21,19 @@ from engine.registry import MODELS as ROOT_MODELS
 
 @pytest.fixture
 def restore_models():
-    """§4.3 registers into the real root MODELS and adds children: undo it."""
+    """§4.3 registers into the real root MODELS and adds children: undo it.
+
+    It also runs without a current default scope, as the seed's snippet does
+    in a fresh interpreter (a Runner made earlier leaves 'engine' current).
+    """
+    from engine.registry import DefaultScope
+
     modules, children = dict(ROOT_MODELS.module_dict), dict(ROOT_MODELS.children)
+    scopes = dict(DefaultScope._instance_dict)
+    DefaultScope._instance_dict.clear()
     yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(scopes)
     ROOT_MODELS.module_dict.clear()
     ROOT_MODELS.module_dict.update(modules)
     ROOT_MODELS.children.clear()

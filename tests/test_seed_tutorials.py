@@ -177,9 +177,6 @@ def _mnist_accuracy(as_written: bool = False):
     return MnistAccuracy
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="Evaluator.process turns the model's output tensor into a list "
-                          "(EVAL-09), so the seed's MnistAccuracy cannot call preds.cpu()")
 def test_runner_tutorial_test_metric_as_written():
     from engine.evaluator import Evaluator
     from engine.runner import Runner

@@ -43,7 +43,13 @@ class Evaluator:
 
     def process(self, data_samples: Sequence, data_batch: Optional[Any] = None) -> None:
         """Feed one batch of model outputs (data elements become dicts) to every metric."""
-        converted = [s.to_dict() if isinstance(s, BaseDataElement) else s for s in data_samples]
+        # Only data elements are converted; anything else (a tensor of
+        # predictions, as in the seed's Runner tutorial) reaches the metrics as is.
+        if any(isinstance(s, BaseDataElement) for s in data_samples):
+            converted = [s.to_dict() if isinstance(s, BaseDataElement) else s
+                         for s in data_samples]
+        else:
+            converted = data_samples
         for metric in self.metrics:
             metric.process(data_batch, converted)
 

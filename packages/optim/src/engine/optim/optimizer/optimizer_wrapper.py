@@ -34,7 +34,7 @@ def _has_batch_norm(model: nn.Module) -> bool:
     return any(isinstance(m, _BatchNorm) for m in model.modules())
 
 
-@OPTIM_WRAPPERS.register_module()
+@OPTIM_WRAPPERS.register_module(name=['OptimWrapper', 'OptimizerWrapper'])
 class OptimWrapper:
     """Wrap an optimizer to update parameters the same way whatever the setup.
 
