@@ -17,6 +17,16 @@ def test_import_loads_no_heavy_or_optional_package():
     assert out == '[]'
 
 
+def test_import_skips_the_stdlib_http_client():
+    # urllib.request pulls in http.client and email: only HTTP reads need them
+    code = ('import sys, engine.fileio\n'
+            'print(sorted(m for m in ("urllib.request", "http.client", "email") '
+            'if m in sys.modules))\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == '[]'
+
+
 def test_json_dump_does_not_import_numpy():
     code = ('import sys, engine.fileio as f\n'
             'print(f.dump({"a": {1}}, file_format="json"), "numpy" in sys.modules)\n')

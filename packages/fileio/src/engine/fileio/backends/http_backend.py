@@ -6,9 +6,7 @@ import contextlib
 import os
 import posixpath
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any, Iterator, Optional
 
 from .base import BaseStorageBackend
@@ -64,6 +62,9 @@ class HTTPBackend(BaseStorageBackend):
             if resp.status_code >= 400:
                 raise _status_error(url, resp.status_code, resp.reason or '')
             return resp.content
+        # imported here: urllib.request pulls in http.client and email (~10 ms)
+        import urllib.error
+        import urllib.request
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as resp:
                 return resp.read()
