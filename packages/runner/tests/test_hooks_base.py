@@ -170,3 +170,36 @@ def test_empty_cache_and_sync_buffers_are_noops_on_cpu():
         hook._after_epoch(None, mode=mode)
     assert SyncBuffersHook().distributed is False
     SyncBuffersHook().after_train_epoch(None)  # never touches the runner when not distributed
+
+
+def test_generic_override_still_runs_for_training():
+    # IterTimerHook implements its train points directly; a subclass that
+    # overrides only the mode-generic methods must still be called in training
+    calls = []
+
+    class Timer(IterTimerHook):
+        def _before_iter(self, runner, batch_idx, data_batch=None, mode='train'):
+            calls.append(('before', mode))
+
+        def _after_iter(self, runner, batch_idx, data_batch=None, outputs=None, mode='train'):
+            calls.append(('after', mode))
+
+    runner = SimpleNamespace()
+    for mode in ('train', 'val', 'test'):
+        getattr(Timer(), f'before_{mode}_iter')(runner, batch_idx=0)
+        getattr(Timer(), f'after_{mode}_iter')(runner, batch_idx=0, outputs=None)
+    assert calls == [(point, mode) for mode in ('train', 'val', 'test')
+                     for point in ('before', 'after')]
+    assert {'before_train_iter', 'after_train_iter'} <= set(Timer().get_triggered_stages())
+
+    class Both(IterTimerHook):  # overriding the point itself wins, as usual
+        def _after_iter(self, runner, batch_idx, data_batch=None, outputs=None, mode='train'):
+            calls.append('generic')
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            calls.append('train')
+
+    calls.clear()
+    Both().after_train_iter(runner, batch_idx=0)
+    Both().after_val_iter(runner, batch_idx=0)
+    assert calls == ['train', 'generic']

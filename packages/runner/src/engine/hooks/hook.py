@@ -45,6 +45,17 @@ class Hook:
     priority = 'NORMAL'
     stages = HOOK_POINTS
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        # A built-in hook may implement a train point directly (cheaper per
+        # iteration) next to its mode-generic method. A subclass overriding
+        # only the generic method must still see it called for training, so
+        # the point goes back to the base's forwarding version.
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__
+        for point, generic in _GENERIC.items():
+            if generic in own and point not in own:
+                setattr(cls, point, getattr(Hook, point))
+
     def before_run(self, runner) -> None:
         """Before the runner starts train, val or test."""
 

@@ -40,8 +40,25 @@ class IterTimerHook(Hook):
         hub.update_scalar(f'{mode}/time', now - self.t)
         self.t = now
         window = runner.log_processor.window_size
-        if not self.every_n_inner_iters(batch_idx, window):
-            return
+        if self.every_n_inner_iters(batch_idx, window):
+            self._update_eta(runner, batch_idx, window, mode)
+
+    # The train points run every iteration: same work as the generic methods
+    # above with the mode fixed, so no keyword forwarding or key formatting.
+    def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
+        runner.message_hub.update_scalar('train/data_time', time.time() - self.t)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        now = time.time()
+        runner.message_hub.update_scalar('train/time', now - self.t)
+        self.t = now
+        window = runner.log_processor.window_size
+        if window > 0 and (batch_idx + 1) % window == 0:
+            self._update_eta(runner, batch_idx, window, 'train')
+
+    def _update_eta(self, runner, batch_idx: int, window: int, mode: str) -> None:
+        hub = runner.message_hub
         mean_time = hub.get_scalar(f'{mode}/time').mean(window)
         if mode == 'train':
             self.time_sec_tot += mean_time * window

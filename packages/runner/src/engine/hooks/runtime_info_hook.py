@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Optional
 
+import torch
+
+from engine.optim import OptimWrapper
 from engine.registry import HOOKS
 
 from .hook import DATA_BATCH, Hook
+
+_PLAIN_GET_LR = OptimWrapper.get_lr
+_TRAIN_KEYS: dict = {}  # output name -> 'train/<name>', formatted once
 
 
 @HOOKS.register_module()
@@ -39,7 +45,12 @@ class RuntimeInfoHook(Hook):
     def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
         hub = runner.message_hub
         hub.update_info('iter', runner.iter)
-        lr_dict = runner.optim_wrapper.get_lr()
+        optim_wrapper = runner.optim_wrapper
+        if type(optim_wrapper).get_lr is _PLAIN_GET_LR:
+            # what OptimWrapper.get_lr()['lr'][0] is, without building the dict
+            hub.update_scalar('train/lr', optim_wrapper.optimizer.param_groups[0]['lr'])
+            return
+        lr_dict = optim_wrapper.get_lr()
         assert isinstance(lr_dict, dict), (
             '`runner.optim_wrapper.get_lr()` should return a dict of learning rates, '
             f'but got {type(lr_dict)}')
@@ -50,8 +61,14 @@ class RuntimeInfoHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if outputs:
             hub = runner.message_hub
+            keys = _TRAIN_KEYS
             for key, value in outputs.items():
-                hub.update_scalar(f'train/{key}', value)
+                name = keys.get(key)
+                if name is None:
+                    name = keys[key] = f'train/{key}'
+                if type(value) is torch.Tensor and value.dim() == 0:
+                    value = value.item()  # the hub would do the same, after more checks
+                hub.update_scalar(name, value)
 
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
         if metrics:
