@@ -163,3 +163,25 @@ def test_get_current_instance_is_latest_created():
     MessageHub.get_instance("hub_latest")
     assert MessageHub.get_current_instance().instance_name == "hub_doc_task_other"
     assert hub is MessageHub.get_instance("hub_latest")
+
+
+def test_known_key_updates_keep_their_checks():
+    # a key already in the hub takes a shorter path; its checks must stay
+    hub = MessageHub("hub_known_key")
+    hub.update_scalar("k", 1.0)
+    hub.update_scalar("k", torch.tensor(2.0))
+    hub.update_scalar("k", 3, count=2)
+    assert hub.get_scalar("k").data[0].tolist() == [1.0, 2.0, 3.0]
+    assert hub.get_scalar("k").data[1].tolist() == [1, 1, 2]
+    with pytest.raises(AssertionError, match="count must be int"):
+        hub.update_scalar("k", 1.0, count=1.5)
+    with pytest.raises(AssertionError, match="1-element tensor"):
+        hub.update_scalar("k", torch.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="'k'"):
+        hub.update_scalar("k", "1")
+    with pytest.raises(AssertionError, match="k used to be True"):
+        hub.update_scalar("k", 4.0, resumed=False)
+    hub.update_scalar("n", 1.0, resumed=False)
+    hub.update_scalar("n", 2.0, resumed=False)
+    assert "n" not in hub.state_dict()["log_scalars"]
+    assert len(hub.get_scalar("k")) == 3  # failed updates appended nothing

@@ -80,12 +80,17 @@ class MessageHub(ManagerMixin):
         """
         if type(value) not in _PLAIN_NUMBERS:
             value = _to_number(key, value)
+        buffer = self._log_scalars.get(key)
+        if (buffer is not None and count.__class__ is int
+                and self._resumed_keys.get(key) is resumed):
+            # a known key updated as before: value and count are numbers by now
+            buffer._append(value, count)
+            return
         assert isinstance(count, int), (
             f"The type of count must be int, but got {type(count)}: {count}")
         known = self._resumed_keys.setdefault(key, resumed)
         if known != resumed:
             self._raise_resumed(key, known, resumed)
-        buffer = self._log_scalars.get(key)
         if buffer is None:
             self._log_scalars[key] = HistoryBuffer([value], [count])
         else:
