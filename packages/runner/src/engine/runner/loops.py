@@ -235,9 +235,13 @@ class IterBasedTrainLoop(BaseLoop):
         # Train mode is set where it changes (here and after validation), not
         # every iteration: Module.train() walks the whole model.
         runner.model.train()
+        # Without dynamic intervals the interval never changes: decide it once.
+        self._decide_current_val_interval()
+        dynamic = len(self.dynamic_milestones) > 1
         while self._iter < self._max_iters and not self.stop_training:
             self.run_iter(next(batches))
-            self._decide_current_val_interval()
+            if dynamic:
+                self._decide_current_val_interval()
             if (runner.val_loop is not None and self._iter >= self.val_begin
                     and self._iter % self.val_interval == 0):
                 runner.val_loop.run()
