@@ -135,27 +135,28 @@ class BaseModel(BaseModule):
         """
         log_vars: OrderedDict[str, torch.Tensor] = OrderedDict()
         total: Any = None
+        Tensor = torch.Tensor
         for name, value in losses.items():
-            if isinstance(value, torch.Tensor):
+            if isinstance(value, Tensor):
                 reduced = value if value.dim() == 0 else value.mean()
-            elif isinstance(value, list) and all(isinstance(v, torch.Tensor) for v in value):
+            elif isinstance(value, list) and all(isinstance(v, Tensor) for v in value):
                 reduced = _sum_of_means(value)
             else:
                 raise TypeError(f'{name} is not a tensor or list of tensors')
             if 'loss' in name:
                 # `0 + tensor` costs a scalar-tensor creation per step: start from the first
                 total = reduced if total is None else total + reduced
-            log_vars[name] = reduced
+            # logged values never keep the graph (detached as they are stored)
+            log_vars[name] = (reduced.detach() if isinstance(reduced, Tensor)
+                              and reduced.requires_grad else reduced)
         if total is None:
             total = 0
         if 'loss' in log_vars:
             # a model entry named exactly 'loss' keeps its own value, moved to the end
             log_vars.move_to_end('loss')
         else:
-            log_vars['loss'] = total
-        for name, value in log_vars.items():
-            if isinstance(value, torch.Tensor) and value.requires_grad:
-                log_vars[name] = value.detach()
+            log_vars['loss'] = (total.detach() if isinstance(total, Tensor)
+                                and total.requires_grad else total)
         return total, log_vars
 
     def _run_forward(self, data: Union[dict, tuple, list], mode: str) -> Any:

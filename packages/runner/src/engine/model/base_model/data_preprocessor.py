@@ -64,9 +64,14 @@ class BaseDataPreprocessor(nn.Module):
         # exact-type checks first: they are several times cheaper than the ABC checks below
         data_type = type(data)
         if data_type is list or data_type is tuple:
-            return [self.cast_data(item) for item in data]
+            device = self._device
+            # tensors already on the device (the usual CPU batch) need no recursive call
+            return [item if type(item) is torch.Tensor and item.device == device
+                    else self.cast_data(item) for item in data]
         if data_type is dict:
-            return {key: self.cast_data(value) for key, value in data.items()}
+            device = self._device
+            return {key: value if type(value) is torch.Tensor and value.device == device
+                    else self.cast_data(value) for key, value in data.items()}
         if isinstance(data, torch.Tensor):
             if data.device == self._device:  # already there: skip the dispatch of .to()
                 return data
