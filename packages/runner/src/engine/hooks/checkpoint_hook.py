@@ -190,8 +190,10 @@ class CheckpointHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if self.by_epoch:
             return
-        if self.every_n_train_iters(runner, self.interval) or (
-                self.save_last and self.is_last_train_iter(runner)):
+        # every iteration: the every_n_train_iters / is_last_train_iter checks, inlined
+        done = runner.iter + 1
+        n = self.interval
+        if (n > 0 and done % n == 0) or (self.save_last and done == runner.max_iters):
             runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations')
             self._save_checkpoint(runner, runner.iter + 1)
 

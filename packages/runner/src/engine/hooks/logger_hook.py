@@ -73,11 +73,13 @@ class LoggerHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         # this runs every iteration: the epoch length is looked up once per epoch
+        # and the every_n_* helpers are inlined
         last_batch = batch_idx + 1 == self._epoch_length
-        if self.every_n_train_iters(runner, self.interval_exp_name) or last_batch:
+        n = self.interval_exp_name
+        if (n > 0 and (runner.iter + 1) % n == 0) or last_batch:
             runner.logger.info(f'Exp name: {runner.experiment_name}')
-        if self.every_n_inner_iters(batch_idx, self.interval) or (
-                last_batch and not self.ignore_last):
+        n = self.interval
+        if (n > 0 and (batch_idx + 1) % n == 0) or (last_batch and not self.ignore_last):
             tag, log_str = runner.log_processor.get_log_after_iter(runner, batch_idx, 'train')
             runner.logger.info(log_str)
             runner.visualizer.add_scalars(tag, step=runner.iter + 1,
