@@ -76,14 +76,6 @@ class HistoryBuffer:
         if len(pending) >= _FLUSH_EVERY:
             self._flush()
 
-    def _append(self, log_val: Any, count: Any) -> None:
-        """``update`` for callers that already checked both are numbers."""
-        pending = self._pending_values
-        pending.append(log_val)
-        self._pending_counts.append(count)
-        if len(pending) >= _FLUSH_EVERY:
-            self._flush()
-
     def _flush(self) -> None:
         """Move pending updates into the arrays (amortised O(1) per value)."""
         if not self._pending_values:

@@ -10,7 +10,7 @@ import numpy as np
 
 from engine.utils import ManagerMixin
 
-from .history_buffer import HistoryBuffer
+from .history_buffer import _FLUSH_EVERY, HistoryBuffer
 
 __all__ = ["MessageHub"]
 
@@ -83,8 +83,13 @@ class MessageHub(ManagerMixin):
         buffer = self._log_scalars.get(key)
         if (buffer is not None and count.__class__ is int
                 and self._resumed_keys.get(key) is resumed):
-            # a known key updated as before: value and count are numbers by now
-            buffer._append(value, count)
+            # a known key updated as before: value and count are numbers by now,
+            # so this is HistoryBuffer.update without its checks (and its call)
+            pending = buffer._pending_values
+            pending.append(value)
+            buffer._pending_counts.append(count)
+            if len(pending) >= _FLUSH_EVERY:
+                buffer._flush()
             return
         assert isinstance(count, int), (
             f"The type of count must be int, but got {type(count)}: {count}")
