@@ -109,6 +109,39 @@ def test_train_step_toy_from_migration_guide():
     assert model.linear.weight.grad is None or model.linear.weight.grad.abs().sum() == 0
 
 
+def test_train_step_honours_run_forward_override_and_optim_context():
+    # train_step calls the model directly only when neither is customised
+    events = []
+
+    class Context:
+        def __enter__(self):
+            events.append('enter')
+
+        def __exit__(self, *exc):
+            events.append('exit')
+
+    class ContextWrapper(OptimWrapper):
+        def optim_context(self, model):
+            return Context()
+
+    class Overriding(ToyModel):
+        def _run_forward(self, data, mode):
+            events.append(('run_forward', mode))
+            return super()._run_forward(data, mode)
+
+    model = Overriding()
+    data = [torch.ones(2, 1), 3 * torch.ones(2, 1)]
+    model.train_step(data, ContextWrapper(torch.optim.SGD(model.parameters(), lr=0)))
+    assert events == ['enter', ('run_forward', 'loss'), 'exit']
+    events.clear()
+    log_vars = _toy_33().train_step(tuple(data), OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0)))
+    assert events == [] and log_vars['loss'].item() == 6.
+    with pytest.raises(TypeError, match='should be list, tuple or dict'):
+        ToyModel().train_step(
+            torch.ones(1, 1), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0)))
+
+
 def test_train_step_updates_parameters_and_uses_training_flag():
     seen = []
 
