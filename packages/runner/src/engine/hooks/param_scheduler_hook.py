@@ -29,7 +29,10 @@ class ParamSchedulerHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
-        for scheduler in _all_schedulers(runner.param_schedulers):
+        param_schedulers = runner.param_schedulers
+        if not param_schedulers:  # runs every iteration: nothing to do without schedulers
+            return
+        for scheduler in _all_schedulers(param_schedulers):
             if not scheduler.by_epoch:
                 scheduler.step()
 
