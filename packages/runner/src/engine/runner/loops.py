@@ -232,6 +232,10 @@ class IterBasedTrainLoop(BaseLoop):
         runner.call_hook('before_train_epoch')
         # Resuming at iteration N continues with the N-th batch, not the first.
         batches = _InfiniteDataloaderIterator(self.dataloader, skip_batches=self._iter)
+        # An InfiniteSampler's iterator never ends: take batches from it directly,
+        # without the restart wrapper's extra call per iteration.
+        next_batch = (batches._iterator.__next__ if _is_infinite(batches._sampler())
+                      else batches.__next__)
         # Train mode is set where it changes (here and after validation), not
         # every iteration: Module.train() walks the whole model.
         runner.model.train()
@@ -239,7 +243,7 @@ class IterBasedTrainLoop(BaseLoop):
         self._decide_current_val_interval()
         dynamic = len(self.dynamic_milestones) > 1
         while self._iter < self._max_iters and not self.stop_training:
-            self.run_iter(next(batches))
+            self.run_iter(next_batch())
             if dynamic:
                 self._decide_current_val_interval()
             if (runner.val_loop is not None and self._iter >= self.val_begin
