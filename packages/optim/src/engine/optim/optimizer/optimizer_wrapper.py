@@ -91,6 +91,15 @@ class OptimWrapper:
     def update_params(self, loss: torch.Tensor, step_kwargs: Optional[Dict] = None,
                       zero_kwargs: Optional[Dict] = None) -> None:
         """Scale the loss, backward, and step + zero_grad when an update is due."""
+        if (type(self) is OptimWrapper and self._accumulative_counts == 1
+                and not self.clip_grad_kwargs and step_kwargs is None and zero_kwargs is None):
+            # The common case, once per training step: the same four calls
+            # without the indirections that subclasses and accumulation need.
+            loss.backward()
+            self._inner_count += 1
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+            return
         loss = self.scale_loss(loss)
         self.backward(loss)
         if self.should_update():

@@ -1,6 +1,6 @@
 """engine.dist collectives vs raw torch.distributed on a 2-process gloo group (CPU).
 
-Usage: python tools/bench/dist_collectives.py [--iters 200]
+Usage: python tools/bench/dist_collect.py [--iters 200]
 
 Rows compare, on the same tensors and group:
   * engine.dist.all_reduce / all_gather / broadcast_object_list against the
