@@ -64,19 +64,14 @@ def _set_dataset_meta(runner, dataloader, *targets) -> None:
             target.dataset_meta = meta
 
 
-@LOOPS.register_module()
-class EpochBasedTrainLoop(BaseLoop):
-    """Train for ``max_epochs`` epochs, validating every ``val_interval`` epochs."""
+class _TrainLoop(BaseLoop):
+    """What both training loops share: counters, validation schedule, policies."""
 
-    def __init__(self, runner, dataloader: Union[DataLoader, dict], max_epochs: int,
-                 val_begin: int = 1, val_interval: int = 1,
-                 dynamic_intervals: Optional[list] = None,
-                 nonfinite_loss: Optional[str] = None) -> None:
+    def __init__(self, runner, dataloader: Union[DataLoader, dict], val_begin: int,
+                 val_interval: int, dynamic_intervals: Optional[list],
+                 nonfinite_loss: Optional[str]) -> None:
         super().__init__(runner, dataloader)
         _set_nonfinite_policy(runner, nonfinite_loss)
-        self._max_epochs = int(max_epochs)
-        assert self._max_epochs == max_epochs, f'max_epochs must be an int, got {max_epochs!r}'
-        self._max_iters = self._max_epochs * len(self.dataloader)
         self._epoch = 0
         self._iter = 0
         self.val_begin = val_begin
@@ -101,6 +96,21 @@ class EpochBasedTrainLoop(BaseLoop):
     @property
     def iter(self) -> int:
         return self._iter
+
+
+@LOOPS.register_module()
+class EpochBasedTrainLoop(_TrainLoop):
+    """Train for ``max_epochs`` epochs, validating every ``val_interval`` epochs."""
+
+    def __init__(self, runner, dataloader: Union[DataLoader, dict], max_epochs: int,
+                 val_begin: int = 1, val_interval: int = 1,
+                 dynamic_intervals: Optional[list] = None,
+                 nonfinite_loss: Optional[str] = None) -> None:
+        super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals,
+                         nonfinite_loss)
+        self._max_epochs = int(max_epochs)
+        assert self._max_epochs == max_epochs, f'max_epochs must be an int, got {max_epochs!r}'
+        self._max_iters = self._max_epochs * len(self.dataloader)
 
     def run(self) -> torch.nn.Module:
         runner = self.runner
@@ -200,31 +210,18 @@ def _is_infinite(sampler) -> bool:
 
 
 @LOOPS.register_module()
-class IterBasedTrainLoop(BaseLoop):
+class IterBasedTrainLoop(_TrainLoop):
     """Train for ``max_iters`` iterations, validating every ``val_interval`` iterations."""
 
     def __init__(self, runner, dataloader: Union[DataLoader, dict], max_iters: int,
                  val_begin: int = 1, val_interval: int = 1000,
                  dynamic_intervals: Optional[list] = None,
                  nonfinite_loss: Optional[str] = None) -> None:
-        super().__init__(runner, dataloader)
-        _set_nonfinite_policy(runner, nonfinite_loss)
+        super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals,
+                         nonfinite_loss)
         self._max_iters = int(max_iters)
         assert self._max_iters == max_iters, f'max_iters must be an int, got {max_iters!r}'
         self._max_epochs = 1  # compatibility: hooks that read max_epochs
-        self._epoch = 0
-        self._iter = 0
-        self.val_begin = val_begin
-        self.val_interval = val_interval
-        self.stop_training = False
-        _set_dataset_meta(runner, self.dataloader, runner.visualizer)
-        self.dynamic_milestones, self.dynamic_intervals = _dynamic_schedule(
-            val_interval, dynamic_intervals)
-
-    max_epochs = EpochBasedTrainLoop.max_epochs
-    max_iters = EpochBasedTrainLoop.max_iters
-    epoch = EpochBasedTrainLoop.epoch
-    iter = EpochBasedTrainLoop.iter
 
     def run(self) -> torch.nn.Module:
         runner = self.runner
