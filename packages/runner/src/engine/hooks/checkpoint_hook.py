@@ -12,9 +12,9 @@ import math
 import os
 import os.path as osp
 import tempfile
-import warnings
 from typing import Optional, Sequence, Union
 
+from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
 
 from .hook import DATA_BATCH, Hook
@@ -87,12 +87,7 @@ class CheckpointHook(Hook):
         self.max_keep_ckpts = max_keep_ckpts
         self.save_last = save_last
         self.args = kwargs
-        if file_client_args is not None:
-            warnings.warn('"file_client_args" will be deprecated in future. Please use '
-                          '"backend_args" instead', DeprecationWarning, stacklevel=2)
-            if backend_args is not None:
-                raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
-                                 'same time.')
+        check_args_conflict(file_client_args, backend_args)
         self.backend_args = backend_args if backend_args is not None else file_client_args
 
         if filename_tmpl is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import os.path as osp
-import warnings
 from typing import Optional, Sequence, Union
 
+from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
 
 from .hook import DATA_BATCH, Hook
@@ -33,12 +33,8 @@ class LoggerHook(Hook):
                  out_suffix: SUFFIX_TYPE = ('.json', '.log', '.py', '.yaml'),
                  keep_local: bool = True, file_client_args: Optional[dict] = None,
                  log_metric_by_epoch: bool = True, backend_args: Optional[dict] = None) -> None:
+        check_args_conflict(file_client_args, backend_args)
         if file_client_args is not None:
-            warnings.warn('"file_client_args" will be deprecated in future. Please use '
-                          '"backend_args" instead', DeprecationWarning, stacklevel=2)
-            if backend_args is not None:
-                raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
-                                 'same time.')
             if out_dir is None:
                 raise ValueError('file_client_args should be "None" when `out_dir` is not '
                                  'specified.')

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from engine.fileio.io import check_args_conflict
 from engine.logging import print_log
 
 logger = logging.getLogger(__name__)
@@ -457,12 +458,7 @@ def save_checkpoint(checkpoint: dict, filename: str, file_client_args: Optional[
     Local files are written atomically; other backends receive the bytes in
     one ``put``.
     """
-    if file_client_args is not None:
-        warnings.warn('"file_client_args" is deprecated, please use "backend_args" instead',
-                      DeprecationWarning, stacklevel=2)
-        if backend_args is not None:
-            raise ValueError('"file_client_args" and "backend_args" cannot be set at the '
-                             'same time.')
+    check_args_conflict(file_client_args, backend_args)
     filename = str(filename)
     if filename.startswith('pavi://'):
         if file_client_args is not None or backend_args is not None:

@@ -38,6 +38,7 @@ from engine.config import Config, ConfigDict
 from engine.device import get_device
 from engine.dist import broadcast, get_dist_info, init_dist, is_distributed, master_only
 from engine.evaluator import Evaluator
+from engine.fileio.io import check_args_conflict
 from engine.hooks import Hook
 from engine.logging import LogProcessor, MessageHub, MMLogger
 from engine.model import (
@@ -915,12 +916,7 @@ class Runner:
             meta = dict()
         elif not isinstance(meta, dict):
             raise TypeError(f'meta should be a dict or None, but got {type(meta)}')
-        if file_client_args is not None:
-            warnings.warn('"file_client_args" will be deprecated in future. Please use '
-                          '"backend_args" instead', DeprecationWarning, stacklevel=3)
-            if backend_args is not None:
-                raise ValueError('"file_client_args" and "backend_args" cannot be set at '
-                                 'the same time.')
+        check_args_conflict(file_client_args, backend_args, stacklevel=4)
         if by_epoch:
             meta.update(epoch=self.epoch + 1, iter=self.iter)
         else:
