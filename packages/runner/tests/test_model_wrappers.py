@@ -5,15 +5,11 @@ and MMFullyShardedDataParallel train steps.
 One launch covers every multi-process check (to keep the suite fast): each rank runs this
 file as a script and prints a JSON report, and the tests compare the two reports.
 """
-import json
-import os
-import socket
-import subprocess
-import sys
 
 import pytest
 import torch
 import torch.nn as nn
+from rank_processes import print_report, run_ranks
 
 from engine.model import (
     BaseModel,
@@ -171,39 +167,13 @@ def _worker() -> None:
 
     torch_dist.barrier()
     torch_dist.destroy_process_group()
-    print('REPORT ' + json.dumps(report), flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    print_report(report)
 
 
 @pytest.fixture(scope='module')
 def two_ranks(tmp_path_factory):
     workdir = tmp_path_factory.mktemp('model_wrappers')
-    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()),
-               WORLD_SIZE=str(WORLD_SIZE), OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
-    procs = [subprocess.Popen([sys.executable, __file__], cwd=workdir,
-                              env=dict(env, RANK=str(rank), LOCAL_RANK=str(rank)),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for rank in range(WORLD_SIZE)]
-    outputs = []
-    try:
-        for proc in procs:
-            outputs.append(proc.communicate(timeout=180)[0])
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    for rank, (proc, out) in enumerate(zip(procs, outputs)):
-        assert proc.returncode == 0, f'rank {rank} failed:\n{out}'
-    reports = []
-    for out in outputs:
-        line = next(line for line in out.splitlines() if line.startswith('REPORT '))
-        reports.append(json.loads(line[len('REPORT '):]))
+    reports, _ = run_ranks(__file__, workdir, WORLD_SIZE, timeout=180)
     return workdir, reports
 
 
