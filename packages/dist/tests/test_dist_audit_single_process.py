@@ -1,9 +1,7 @@
 """Spec audit (T-21..T-24, DIST-18/20, DEV-01): the one-process answers as the seed shows them."""
 
-from collections import OrderedDict
 from unittest.mock import patch
 
-import numpy as np
 import pytest
 import torch
 
@@ -115,37 +113,6 @@ def test_t24_get_data_device():
     for bad in ('123', [t, 123], {'k': ['123']}, 1.5, None):
         with pytest.raises(TypeError, match='data should be a Tensor'):
             dist.get_data_device(bad)
-
-
-def test_t24_cast_data_device():
-    cpu = torch.device('cpu')
-    t = torch.tensor([0, 1])
-    assert dist.cast_data_device(t, cpu) is t
-    for bad in (123, '123', np.array([0, 1])):
-        with pytest.raises(TypeError, match='data should be a Tensor'):
-            dist.cast_data_device(bad, cpu)
-    with pytest.raises(ValueError, match='data should not be empty'):
-        dist.cast_data_device([], cpu)
-    with pytest.raises(ValueError, match='data should not be empty'):
-        dist.cast_data_device({}, cpu)
-    with pytest.raises(TypeError, match='out should be the same type with data'):
-        dist.cast_data_device(t, cpu, out='123')
-    with pytest.raises(TypeError, match='out should not be a set'):
-        dist.cast_data_device({0, 1}, cpu, out={2, 3})
-    with pytest.raises(ValueError, match='length of data and out should be same'):
-        dist.cast_data_device({'a': t, 'b': t}, cpu, out={'a': t.clone()})
-    # out receives the values in place; the moved data is what is returned.
-    out = torch.zeros(2, dtype=torch.int64)
-    assert dist.cast_data_device(t, cpu, out=out) is t
-    assert torch.equal(out, t)
-    # Container types survive the trip.
-    od = dist.cast_data_device(OrderedDict(a=t), cpu)
-    assert type(od) is OrderedDict and od['a'] is t
-    tup = dist.cast_data_device((t, [t]), cpu)
-    assert type(tup) is tuple and type(tup[1]) is list
-    outs = [torch.zeros(2, dtype=torch.int64), torch.zeros(2, dtype=torch.int64)]
-    dist.cast_data_device([t, t + 1], cpu, out=outs)
-    assert outs[1].tolist() == [1, 2]
 
 
 def test_dev01_device_queries():

@@ -140,6 +140,10 @@ def test_cast_data_device():  # T-24
     with pytest.raises(ValueError, match='length of data and out should be same'):
         dist.cast_data_device({'a': t, 'b': t}, cpu, out={'a': t.clone()})
 
+    # out receives the values in place; the moved data is what is returned
+    out_tensor = torch.zeros(2, dtype=torch.int64)
+    assert dist.cast_data_device(t, cpu, out=out_tensor) is t
+    assert torch.equal(out_tensor, t)
     # containers keep their type; out receives the values in place
     od = OrderedDict(b=torch.ones(1), a=torch.zeros(1))
     moved = dist.cast_data_device(od, cpu)

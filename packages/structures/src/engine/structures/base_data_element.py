@@ -167,6 +167,27 @@ def clone_value(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def store_fields_fast(state: dict, metainfo: Optional[dict], data: dict) -> bool:
+    """Store already-checked fields straight into an empty ``state``.
+
+    Returns False (leaving ``state`` empty) when a name is both metainfo and
+    data, so that the general path raises its usual error.
+    """
+    if not metainfo:
+        state['_metainfo_fields'] = {}
+        state['_data_fields'] = dict.fromkeys(data) if data else {}
+        state.update(data)
+        return True
+    state['_metainfo_fields'] = dict.fromkeys(metainfo, True)
+    state['_data_fields'] = dict.fromkeys(data)
+    state.update(metainfo)
+    state.update(data)
+    if len(state) == len(metainfo) + len(data) + 2:
+        return True
+    state.clear()
+    return False
+
+
 class BaseDataElement:
     """Container of *metainfo* (sample meta such as ``img_shape``) and *data* fields.
 
@@ -186,18 +207,7 @@ class BaseDataElement:
                 metainfo is None or plain_metainfo(metainfo, reserved)
             ):
                 # common case: plain names, immutable metainfo; same result as below
-                if metainfo:
-                    state['_metainfo_fields'] = dict.fromkeys(metainfo, True)
-                    state['_data_fields'] = dict.fromkeys(kwargs)
-                    state.update(metainfo)
-                    state.update(kwargs)
-                    if len(state) == len(metainfo) + len(kwargs) + 2:
-                        return
-                    state.clear()  # a name is both metainfo and data: general path raises
-                else:
-                    state['_metainfo_fields'] = {}
-                    state['_data_fields'] = dict.fromkeys(kwargs) if kwargs else {}
-                    state.update(kwargs)
+                if store_fields_fast(state, metainfo, kwargs):
                     return
         state['_metainfo_fields'] = {}
         state['_data_fields'] = {}

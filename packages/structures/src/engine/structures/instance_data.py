@@ -22,6 +22,7 @@ from .base_data_element import (
     data_descriptors,
     fast_init_names,
     plain_metainfo,
+    store_fields_fast,
 )
 
 IndexType = Union[str, slice, int, list, np.ndarray, torch.Tensor]
@@ -137,20 +138,8 @@ class InstanceData(BaseDataElement):
                             break
                 else:
                     state = self.__dict__
-                    if state:  # a subclass stored something first: keep it, go general
-                        pass
-                    elif metainfo:
-                        state['_metainfo_fields'] = dict.fromkeys(metainfo, True)
-                        state['_data_fields'] = dict.fromkeys(kwargs)
-                        state.update(metainfo)
-                        state.update(kwargs)
-                        if len(state) == len(metainfo) + len(kwargs) + 2:
-                            return
-                        state.clear()  # a name is both metainfo and data: general path raises
-                    else:
-                        state['_metainfo_fields'] = {}
-                        state['_data_fields'] = dict.fromkeys(kwargs) if kwargs else {}
-                        state.update(kwargs)
+                    # a subclass that stored something first takes the general path
+                    if not state and store_fields_fast(state, metainfo, kwargs):
                         return
             except IndexError:
                 pass
