@@ -24,7 +24,8 @@ def _free_port() -> int:
 def _torchrun(tmp_path, *extra, timeout=240):
     out = tmp_path / 'out'
     out.mkdir(exist_ok=True)
-    env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_ADDR='127.0.0.1')
+    # two CPU ranks by design (a GPU machine may have one GPU for both): hide GPUs
+    env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_ADDR='127.0.0.1', CUDA_VISIBLE_DEVICES='')
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
            '--master_addr', '127.0.0.1', '--master_port', str(_free_port()),
            str(SCRIPT), str(tmp_path / 'work'), str(out), *extra]

@@ -14,7 +14,9 @@ from engine.runner import Runner  # noqa: E402
 
 def main(work_dir: str, out_dir: str, fail_rank: int) -> None:
     cfg = toy_runner_cfg(work_dir, launcher='pytorch', log_level='INFO',
-                         env_cfg=dict(dist_cfg=dict(backend='gloo', timeout=20)),
+                         env_cfg=dict(dist_cfg=dict(
+                             backend=os.environ.get('ENGINE_TEST_DIST_BACKEND', 'gloo'),
+                             timeout=20)),
                          train_cfg=dict(by_epoch=True, max_epochs=2, val_interval=1),
                          optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)))
     runner = Runner(**cfg)

@@ -7,7 +7,10 @@ default hooks (logger interval 50, no checkpoint during the run). Prints both
 times and the ratio (target: <= 1.15).
 
     hatch run python tools/bench/runner_overhead.py [--iters 4000] [--repeat 3]
-        [--rounds 10] [--round-iters 1000]
+        [--rounds 10] [--round-iters 1000] [--device cpu|cuda]
+
+With ``--device cuda`` both sides move each batch to the GPU and train there
+(the Runner picks the GPU itself; the raw loop calls ``.to``).
 
 The second measurement alternates many shorter rounds and keeps each side's
 best: on a noisy (virtual) machine it is the more repeatable of the two.
@@ -41,8 +44,11 @@ def make_mlp() -> nn.Module:
     return nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
+DEVICE = 'cpu'
+
+
 def raw_loop(iters: int) -> float:
-    model = make_mlp()
+    model = make_mlp().to(DEVICE)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     loader = DataLoader(make_data(), batch_size=16, sampler=InfiniteSampler(make_data(), seed=0),
                         collate_fn=default_collate)
@@ -51,11 +57,19 @@ def raw_loop(iters: int) -> float:
     start = time.perf_counter()
     for _ in range(iters):
         x, y = next(batches)
+        if DEVICE != 'cpu':
+            x, y = x.to(DEVICE, non_blocking=True), y.to(DEVICE, non_blocking=True)
         loss = criterion(model(x), y)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
+    _sync()
     return time.perf_counter() - start
+
+
+def _sync() -> None:
+    if DEVICE == 'cuda':
+        torch.cuda.synchronize()
 
 
 class MLPModel(BaseModel):
@@ -83,6 +97,7 @@ def runner_loop(iters: int) -> float:
             log_level='WARNING', randomness=dict(seed=0))
         start = time.perf_counter()
         runner.train()
+        _sync()
         elapsed = time.perf_counter() - start
         runner.visualizer.close()
     return elapsed
@@ -95,7 +110,13 @@ def main() -> None:
     parser.add_argument('--rounds', type=int, default=10,
                         help='short alternating rounds (min over them; robust on noisy VMs)')
     parser.add_argument('--round-iters', type=int, default=1000)
+    parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
+    if DEVICE == 'cpu' and torch.cuda.is_available():
+        raise SystemExit('CUDA is visible, so the Runner would train on the GPU: pass '
+                         '--device cuda, or hide the GPU with CUDA_VISIBLE_DEVICES=')
     torch.set_num_threads(1)
     logging.getLogger('engine').setLevel(logging.WARNING)
     raw_loop(200), runner_loop(200)  # warm up both paths
@@ -104,6 +125,7 @@ def main() -> None:
         raw.append(raw_loop(args.iters))
         ours.append(runner_loop(args.iters))
     raw_t, ours_t = min(raw), min(ours)
+    print(f'device: {DEVICE}')
     print(f'{args.repeat} interleaved runs of {args.iters} iterations (min):')
     print(f'  raw PyTorch loop : {raw_t:.3f} s  ({raw_t / args.iters * 1e6:.1f} us/iter)')
     print(f'  engine Runner    : {ours_t:.3f} s  ({ours_t / args.iters * 1e6:.1f} us/iter)')

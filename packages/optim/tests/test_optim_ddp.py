@@ -23,7 +23,9 @@ def _free_port() -> int:
 def test_no_sync_during_accumulation_and_weights_match_single_process(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK') and not k.startswith('SLURM_')}
-    env.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()), OMP_NUM_THREADS='1')
+    # gloo on CPU by design: hide any GPU, or the AMP check would autocast on CUDA
+    env.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()), OMP_NUM_THREADS='1',
+               CUDA_VISIBLE_DEVICES='')
     procs = [subprocess.Popen([sys.executable, str(WORKER)], cwd=tmp_path,
                               env=dict(env, RANK=str(r), WORLD_SIZE='2', LOCAL_RANK=str(r)),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

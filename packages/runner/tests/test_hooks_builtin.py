@@ -324,7 +324,7 @@ def test_dist_sampler_seed_through_batch_sampler():
 
 # --------------------------------------------------------------------- EMA
 def _weights(module) -> dict:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
 def _equal(a: dict, b: dict) -> bool:

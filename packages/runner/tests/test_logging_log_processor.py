@@ -31,6 +31,22 @@ def feed_train(hub, n, eta=True):
         hub.update_info("eta", 1103.7)
 
 
+@pytest.fixture(autouse=True)
+def _no_gpu_memory_field(request, monkeypatch):
+    # With CUDA the lines gain "memory: N" (the peak MB); the exact-line tests
+    # below are written for a CPU-only machine, so pin that field off there.
+    if 'memory' not in request.node.name:
+        monkeypatch.setattr(LogProcessor, '_get_max_memory', staticmethod(lambda: None))
+
+
+def test_memory_field_follows_data_time_when_cuda_reports_it(monkeypatch):
+    monkeypatch.setattr(LogProcessor, '_get_max_memory', staticmethod(lambda: 1234))
+    runner = make_runner("lp_train_memory")
+    feed_train(runner.message_hub, 10)
+    _, line = LogProcessor().get_log_after_iter(runner, 9, "train")
+    assert "data_time: 0.0010  memory: 1234  loss1: 5.5000" in line
+
+
 def test_registered_and_defaults():
     proc = LOG_PROCESSORS.build(dict(type="LogProcessor", window_size=50, by_epoch=True))
     assert isinstance(proc, LogProcessor) and proc.window_size == 50

@@ -331,6 +331,7 @@ def test_gan_with_two_optimizers(tmp_path):
             self.discriminator = nn.Linear(2, 1)
 
         def train_step(self, data, optim_wrapper):
+            data = self.data_preprocessor(data, True)  # onto the model's device
             real = torch.stack(data['inputs'])
             fake = self.generator(torch.randn_like(real))
             with optim_wrapper['discriminator'].optim_context(self.discriminator):

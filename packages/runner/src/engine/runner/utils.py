@@ -57,14 +57,18 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(rng: dict) -> None:
-    """Restore what :func:`get_rng_state` captured."""
+    """Restore what :func:`get_rng_state` captured.
+
+    The state tensors may arrive on a GPU (a checkpoint loaded with
+    ``map_location='cuda:N'``); every RNG setter wants them on the CPU.
+    """
     version, state, gauss = rng['python']
     random.setstate((version, tuple(state), gauss))
     name, keys, pos, has_gauss, cached = rng['numpy']
-    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(rng['torch'])
+    np.random.set_state((name, keys.cpu().numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(rng['torch'].cpu())
     if 'cuda' in rng and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng['cuda'])
+        torch.cuda.set_rng_state_all([state.cpu() for state in rng['cuda']])
 
 
 @contextlib.contextmanager
