@@ -122,6 +122,8 @@ class LogProcessor:
 
     def _parse_window_size(self, runner, batch_idx: int) -> List[dict]:
         """Copy of custom_cfg with 'epoch'/'global' windows turned into iteration counts."""
+        if not self.custom_cfg:
+            return []
         parsed = copy.deepcopy(self.custom_cfg)
         for cfg in parsed:
             window = cfg.get("window_size")

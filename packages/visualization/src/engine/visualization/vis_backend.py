@@ -7,7 +7,6 @@ and imports neither tensorboard nor wandb; the first ``add_*`` call or
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
 import os
@@ -175,7 +174,7 @@ class LocalVisBackend(BaseVisBackend):
         """Append ``{name: value, "step": step}`` as one line of the scalar file."""
         if isinstance(value, torch.Tensor):
             value = value.item()
-        self._dump({name: value, "step": step}, self._scalar_save_file)
+        self._append(self._line({name: value, "step": step}), self._scalar_save_file)
 
     @force_init_env
     def add_scalars(self, scalar_dict: dict, step: int = 0, file_path: Optional[str] = None,
@@ -183,8 +182,10 @@ class LocalVisBackend(BaseVisBackend):
         """Append the dict (plus ``step`` unless it has one) to the scalar file and file_path."""
         assert isinstance(scalar_dict, dict), (
             f"scalar_dict should be a dict, but got {type(scalar_dict)}")
-        scalar_dict = copy.deepcopy(scalar_dict)
+        # a shallow copy keeps the caller's dict as it was: _line only reads values
+        scalar_dict = dict(scalar_dict)
         scalar_dict.setdefault("step", step)
+        line = self._line(scalar_dict)
         if file_path is not None:
             assert file_path.split(".")[-1] == "json", (
                 f"file_path should end with .json, but got {file_path!r}")
@@ -192,15 +193,19 @@ class LocalVisBackend(BaseVisBackend):
             assert osp.abspath(new_path) != osp.abspath(self._scalar_save_file), (
                 f"file_path {file_path!r} must differ from the scalar file "
                 f"{self._scalar_save_file!r}")
-            self._dump(scalar_dict, new_path)
-        self._dump(scalar_dict, self._scalar_save_file)
+            self._append(line, new_path)
+        self._append(line, self._scalar_save_file)
 
     @staticmethod
-    def _dump(value: dict, file_path: str) -> None:
+    def _line(value: dict) -> str:
+        """One JSON line of ``value`` (tensors as numbers)."""
         value = {k: (v.item() if isinstance(v, torch.Tensor) else v) for k, v in value.items()}
-        with open(file_path, "a+", encoding="utf-8") as f:
-            dump(value, f, file_format="json")
-            f.write("\n")
+        return dump(value, file_format="json") + "\n"
+
+    @staticmethod
+    def _append(line: str, file_path: str) -> None:
+        with open(file_path, "a", encoding="utf-8") as f:
+            f.write(line)
 
 
 @VISBACKENDS.register_module()

@@ -33,7 +33,8 @@ class JsonHandler(BaseFileHandler):
 
     def dump_to_fileobj(self, obj: Any, file: IO, **kwargs: Any) -> None:
         kwargs.setdefault('default', set_default)
-        json.dump(obj, file, **kwargs)
+        # dumps + one write: json.dump encodes in pure Python, chunk by chunk
+        file.write(json.dumps(obj, **kwargs))
 
     def dump_to_str(self, obj: Any, **kwargs: Any) -> str:
         kwargs.setdefault('default', set_default)
