@@ -35,13 +35,19 @@ class IterTimerHook(Hook):
 
     def _after_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                     outputs: Optional[Union[dict, Sequence]] = None, mode: str = 'train') -> None:
+        if mode == 'train':
+            self.after_train_iter(runner, batch_idx, data_batch, outputs)
+            return
         hub = runner.message_hub
         now = time.time()
         hub.update_scalar(f'{mode}/time', now - self.t)
         self.t = now
         window = runner.log_processor.window_size
         if self.every_n_inner_iters(batch_idx, window):
-            self._update_eta(runner, batch_idx, window, mode)
+            # val/test ETA: the window's mean iteration time for each batch left
+            mean_time = hub.get_scalar(f'{mode}/time').mean(window)
+            dataloader = runner.val_dataloader if mode == 'val' else runner.test_dataloader
+            hub.update_info('eta', mean_time * (len(dataloader) - batch_idx - 1))
 
     # The train points run every iteration: same work as the generic methods
     # above with the mode fixed, so no keyword forwarding or key formatting.
@@ -51,20 +57,14 @@ class IterTimerHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         now = time.time()
-        runner.message_hub.update_scalar('train/time', now - self.t)
+        elapsed = now - self.t
+        runner.message_hub.update_scalar('train/time', elapsed)
         self.t = now
+        # The ETA needs the summed iteration times; summing here is the same as
+        # the window mean times the window, without reading the hub's history.
+        self.time_sec_tot += elapsed
         window = runner.log_processor.window_size
         if window > 0 and (batch_idx + 1) % window == 0:
-            self._update_eta(runner, batch_idx, window, 'train')
-
-    def _update_eta(self, runner, batch_idx: int, window: int, mode: str) -> None:
-        hub = runner.message_hub
-        mean_time = hub.get_scalar(f'{mode}/time').mean(window)
-        if mode == 'train':
-            self.time_sec_tot += mean_time * window
             done = runner.iter - self.start_iter + 1
             eta = self.time_sec_tot / done * (runner.max_iters - runner.iter - 1)
-        else:
-            dataloader = runner.val_dataloader if mode == 'val' else runner.test_dataloader
-            eta = mean_time * (len(dataloader) - batch_idx - 1)
-        hub.update_info('eta', eta)
+            runner.message_hub.update_info('eta', eta)
