@@ -200,7 +200,10 @@ class _InfiniteDataloaderIterator:
             sampler = self._sampler()
             if sampler is not None:
                 sampler.set_epoch(self._epoch)
-            time.sleep(0.01)  # let dataloader workers of the old iterator exit
+            if getattr(self._dataloader, 'num_workers', 0) > 0:
+                # let the old iterator's worker processes exit before new ones
+                # start (the reference sleeps 2 s for this); no workers, no wait
+                time.sleep(2)
             self._iterator = iter(self._dataloader)
             return next(self._iterator)
 
