@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Iterator
+from operator import is_
 from typing import Any, Optional, Tuple, Type, TypeVar, Union
 
 import numpy as np
@@ -52,7 +53,7 @@ def copy_metainfo(metainfo: dict) -> Tuple[dict, dict]:
     flags = {}
     deep = False
     for name, value in metainfo.items():
-        if type(name) is not str:
+        if not isinstance(name, str):
             raise TypeError(f'metainfo keys must be str, but got {name!r}')
         kind = type(value)
         if kind in immutable:
@@ -72,6 +73,7 @@ def copy_metainfo(metainfo: dict) -> Tuple[dict, dict]:
 
 
 _DESCRIPTORS: dict = {}
+_LAYOUTS: dict = {}  # BaseDataElement.__init__'s call shapes (see FieldLayout)
 
 
 def data_descriptors(cls: type) -> frozenset:
@@ -118,17 +120,64 @@ def fast_init_names(
     return names
 
 
-def plain_metainfo(metainfo: Any, reserved: frozenset) -> bool:
-    """True when ``metainfo`` can be stored without copying or per-key checks.
+_UNSEEN = object()  # stands for "no metainfo value checked yet"
+_MAX_LAYOUTS = 512  # distinct call shapes remembered per constructor; then start afresh
 
-    That is: a dict of str keys to immutable values (so ``deepcopy`` would return
-    the same objects) and no ``reserved`` key. Callers detect a key that is also a
-    data key themselves (by the size of the resulting ``__dict__``).
+
+class FieldLayout:
+    """The names of one constructor call shape, checked once and reused by later calls.
+
+    A call shape is the class plus its metainfo and data names, in order; its cache
+    key is ``(*metainfo, cls, *data)`` (``cls`` also marks where data names start).
+    Once checked (plain ``str`` metainfo names, no reserved name, no name in both),
+    later calls with the same shape copy these registries instead of rebuilding them.
     """
-    if type(metainfo) is not dict:
-        return False
+
+    __slots__ = ('metainfo_fields', 'data_fields', 'last_values')
+
+    def __init__(self, metainfo: dict, data: dict) -> None:
+        # flags True: only used once the values are known to be immutable
+        self.metainfo_fields = dict.fromkeys(metainfo, True)
+        self.data_fields = dict.fromkeys(data)
+        # The metainfo values last found immutable. Holding them keeps them alive, so
+        # a value that *is* one of them is that same (still immutable) object.
+        self.last_values: tuple = (_UNSEEN,) * len(metainfo)
+
+
+def learn_layout(
+    cache: dict, key: tuple, cls: type, metainfo: Optional[dict], data: dict, reserved: Any
+) -> Any:
+    """Check a new call shape once; cache and return its :class:`FieldLayout`.
+
+    Returns (and caches) False when the shape needs the general path: the class
+    is not eligible (``reserved`` is None), or a name is reserved, not a plain
+    ``str`` metainfo name, or both metainfo and data (the general path raises).
+    """
+    layout: Any = False
+    if reserved is not None and reserved.isdisjoint(data):
+        if metainfo is None:
+            layout = FieldLayout({}, data)
+        elif (
+            all(type(name) is str for name in metainfo)
+            and reserved.isdisjoint(metainfo)
+            and data.keys().isdisjoint(metainfo)
+        ):
+            layout = FieldLayout(metainfo, data)
+    if len(cache) >= _MAX_LAYOUTS:
+        cache.clear()
+    cache[key] = layout
+    return layout
+
+
+def remember_immutable(metainfo: dict, layout: FieldLayout) -> bool:
+    """True when every metainfo value is immutable, so ``deepcopy`` would return it as is.
+
+    The usual metainfo (ints, strings, shape tuples) then needs no copy. Callers
+    first compare the values with ``layout.last_values`` by identity, which is
+    cheaper than checking tuple items again; a passing set becomes the new one.
+    """
     immutable = _IMMUTABLE
-    for name, value in metainfo.items():
+    for value in metainfo.values():
         kind = type(value)
         if kind is tuple:  # shapes, scale factors: check the items (plain loop is fastest)
             for item in value:
@@ -136,9 +185,26 @@ def plain_metainfo(metainfo: Any, reserved: frozenset) -> bool:
                     return False
         elif kind not in immutable:
             return False
-        if type(name) is not str:
-            return False
-    return reserved.isdisjoint(metainfo)
+    layout.last_values = tuple(metainfo.values())
+    return True
+
+
+def init_fields(self: BaseDataElement, metainfo: Any, data: dict) -> None:
+    """General constructor path: every field through ``set_metainfo``/``set_data``."""
+    state = self.__dict__
+    state['_metainfo_fields'] = {}
+    state['_data_fields'] = {}
+    if 'meta_info' in data and metainfo is None:
+        warnings.warn(
+            '`meta_info` is a deprecated alias of `metainfo`; pass `metainfo=` instead',
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        metainfo = data.pop('meta_info')
+    if metainfo is not None:
+        self.set_metainfo(metainfo)
+    if data:
+        self.set_data(data)
 
 
 def _add_indent(text: str, spaces: int = 4) -> str:
@@ -167,27 +233,6 @@ def clone_value(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def store_fields_fast(state: dict, metainfo: Optional[dict], data: dict) -> bool:
-    """Store already-checked fields straight into an empty ``state``.
-
-    Returns False (leaving ``state`` empty) when a name is both metainfo and
-    data, so that the general path raises its usual error.
-    """
-    if not metainfo:
-        state['_metainfo_fields'] = {}
-        state['_data_fields'] = dict.fromkeys(data) if data else {}
-        state.update(data)
-        return True
-    state['_metainfo_fields'] = dict.fromkeys(metainfo, True)
-    state['_data_fields'] = dict.fromkeys(data)
-    state.update(metainfo)
-    state.update(data)
-    if len(state) == len(metainfo) + len(data) + 2:
-        return True
-    state.clear()
-    return False
-
-
 class BaseDataElement:
     """Container of *metainfo* (sample meta such as ``img_shape``) and *data* fields.
 
@@ -197,31 +242,39 @@ class BaseDataElement:
     """
 
     def __init__(self, *, metainfo: Optional[dict] = None, **kwargs: Any) -> None:
-        state = self.__dict__
+        # Fast path with the general path's result: a call shape checked before
+        # (see FieldLayout), immutable metainfo (no copy needed), nothing stored yet.
         cls = type(self)
-        reserved = _FAST_INIT.get(cls) or fast_init_names(
-            cls, BaseDataElement.__setattr__, BaseDataElement.set_data
-        )
-        if reserved is not None and not state:  # empty unless a subclass stored something
-            if reserved.isdisjoint(kwargs) and (
-                metainfo is None or plain_metainfo(metainfo, reserved)
-            ):
-                # common case: plain names, immutable metainfo; same result as below
-                if store_fields_fast(state, metainfo, kwargs):
-                    return
-        state['_metainfo_fields'] = {}
-        state['_data_fields'] = {}
-        if 'meta_info' in kwargs and metainfo is None:
-            warnings.warn(
-                '`meta_info` is a deprecated alias of `metainfo`; pass `metainfo=` instead',
-                DeprecationWarning,
-                stacklevel=2,
+        if metainfo is None:
+            key = (cls, *kwargs)
+        elif type(metainfo) is dict:
+            key = (*metainfo, cls, *kwargs)
+        else:
+            return init_fields(self, metainfo, kwargs)
+        layout = _LAYOUTS.get(key)
+        if layout is None:
+            layout = learn_layout(
+                _LAYOUTS, key, cls, metainfo, kwargs,
+                _FAST_INIT.get(cls) or fast_init_names(
+                    cls, BaseDataElement.__setattr__, BaseDataElement.set_data
+                ),
             )
-            metainfo = kwargs.pop('meta_info')
-        if metainfo is not None:
-            self.set_metainfo(metainfo)
-        if kwargs:
-            self.set_data(kwargs)
+        state = self.__dict__
+        if (
+            not layout
+            or state  # a subclass stored something first
+            or (
+                metainfo
+                and not all(map(is_, metainfo.values(), layout.last_values))
+                and not remember_immutable(metainfo, layout)
+            )
+        ):
+            return init_fields(self, metainfo, kwargs)
+        state['_metainfo_fields'] = layout.metainfo_fields.copy()
+        state['_data_fields'] = layout.data_fields.copy()
+        if metainfo:
+            state.update(metainfo)
+        state.update(kwargs)
 
     # ------------------------------------------------------------------ setters
     def set_metainfo(self, metainfo: dict) -> None:
