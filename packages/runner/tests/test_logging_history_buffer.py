@@ -5,6 +5,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.logging import HistoryBuffer
 
@@ -127,3 +129,39 @@ def test_copy_and_pickle_roundtrip():
         assert clone.max_length == 5
         clone.update(9)
         assert buf.current() == 3
+
+
+# Log lines read short windows while the values are still pending (not yet in
+# the arrays); those reads must give what the arrays would give, types included.
+
+_numbers = st.one_of(st.integers(-1000, 1000),
+                     st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))
+
+
+@given(history=st.lists(st.tuples(_numbers, st.integers(1, 4)), min_size=1, max_size=40),
+       flushed=st.integers(0, 40), window=st.integers(1, 50), max_length=st.integers(1, 60))
+def test_statistics_of_pending_values_match_the_arrays(history, flushed, window, max_length):
+    def build():
+        buf = HistoryBuffer(max_length=max_length)
+        for i, (value, count) in enumerate(history):
+            buf.update(value, count)
+            if i + 1 == flushed:
+                len(buf)  # a read moves the pending values into the arrays
+        return buf
+
+    lazy, eager = build(), build()
+    len(eager)
+    for name in ('current', 'min', 'max', 'mean'):
+        args = () if name == 'current' else (window,)
+        got, want = getattr(lazy, name)(*args), getattr(eager, name)(*args)
+        assert type(got) is type(want), name
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-9), name
+    assert lazy.data[0].tolist() == eager.data[0].tolist()
+
+
+def test_pending_reads_do_not_flush():
+    buf = HistoryBuffer()
+    for value in (1.0, 2.0, 3.0):
+        buf.update(value)
+    assert buf.mean(2) == 2.5 and buf.current() == 3.0 and buf.max(3) == 3.0
+    assert len(buf._pending_values) == 3  # still pending: no NumPy work was done
