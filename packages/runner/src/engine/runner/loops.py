@@ -25,6 +25,7 @@ from engine.utils import ProgressBar
 
 from .amp import autocast
 from .base_loop import BaseLoop
+from .hook_dispatch import call_iter_hooks
 from .utils import preserved_rng_state
 
 logger = logging.getLogger(__name__)
@@ -135,10 +136,10 @@ class EpochBasedTrainLoop(_TrainLoop):
 
     def run_iter(self, idx: int, data_batch) -> None:
         runner = self.runner
-        runner.call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch)
+        # call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch), by position
+        call_iter_hooks(runner, 'before_train_iter', idx, data_batch)
         outputs = runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
-        runner.call_hook('after_train_iter', batch_idx=idx, data_batch=data_batch,
-                         outputs=outputs)
+        call_iter_hooks(runner, 'after_train_iter', idx, data_batch, outputs)
         self._iter += 1
 
     def _decide_current_val_interval(self) -> None:
@@ -256,11 +257,12 @@ class IterBasedTrainLoop(_TrainLoop):
 
     def run_iter(self, data_batch) -> None:
         runner = self.runner
-        runner.call_hook('before_train_iter', batch_idx=self._iter, data_batch=data_batch)
+        idx = self._iter
+        # call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch), by position
+        call_iter_hooks(runner, 'before_train_iter', idx, data_batch)
         outputs = runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
-        runner.call_hook('after_train_iter', batch_idx=self._iter, data_batch=data_batch,
-                         outputs=outputs)
-        self._iter += 1
+        call_iter_hooks(runner, 'after_train_iter', idx, data_batch, outputs)
+        self._iter = idx + 1
 
     def _decide_current_val_interval(self) -> None:
         step = bisect.bisect(self.dynamic_milestones, self._iter + 1)

@@ -65,6 +65,7 @@ from .checkpoint import (
     save_checkpoint,
     weights_to_cpu,
 )
+from .hook_dispatch import hook_methods
 from .loops import EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop
 from .priority import get_priority
 from .utils import get_rng_state, set_random_seed, set_rng_state
@@ -224,6 +225,10 @@ class Runner:
 
         self._hooks: list[Hook] = []
         self._hook_dispatch: dict[str, tuple] = {}
+        # per-iteration points called by position (hook_dispatch.call_iter_hooks);
+        # None when a subclass overrides call_hook, so that its dispatch is used
+        self._iter_dispatch: Optional[dict] = (
+            {} if type(self).call_hook is Runner.call_hook else None)
         self.register_hooks(default_hooks, custom_hooks)
         self.dump_config()
 
@@ -646,6 +651,8 @@ class Runner:
             position = 0
         self._hooks.insert(position, hook)
         self._hook_dispatch.clear()
+        if self._iter_dispatch is not None:
+            self._iter_dispatch.clear()
 
     def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
         default = OrderedDict((key, dict(type=type_name)) for key, type_name in DEFAULT_HOOKS)
@@ -673,22 +680,8 @@ class Runner:
             self.register_custom_hooks(custom_hooks)
 
     def _dispatch_list(self, fn_name: str) -> tuple:
-        """Bound methods of the hooks that do something at ``fn_name``.
-
-        Hooks inheriting the base class's no-op are left out, so a point no
-        hook uses costs one dict lookup per call (this runs every iteration).
-        """
-        methods = []
-        base = getattr(Hook, fn_name, None)
-        for hook in self._hooks:
-            method = getattr(hook, fn_name, None)
-            if method is None:
-                continue
-            if base is not None and Hook._is_noop(type(hook), fn_name):
-                continue
-            methods.append(method)
-        result = tuple(methods)
-        self._hook_dispatch[fn_name] = result
+        """Bound methods of the hooks that do something at ``fn_name`` (cached)."""
+        result = self._hook_dispatch[fn_name] = hook_methods(self._hooks, fn_name)
         return result
 
     def call_hook(self, fn_name: str, **kwargs) -> None:

@@ -1,0 +1,99 @@
+"""The training loops call the per-iteration hooks by position: every hook
+still receives what ``call_hook(name, **kwargs)`` would have given it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from runner_toys import toy_runner_cfg
+
+from engine.hooks import Hook
+from engine.runner import Runner
+from engine.runner.hook_dispatch import positional_callable, takes_by_position
+
+
+def _cfg(tmp_path, hooks, by_epoch=True, **overrides):
+    train_cfg = (dict(by_epoch=True, max_epochs=1) if by_epoch
+                 else dict(by_epoch=False, max_iters=6, val_interval=100))
+    return toy_runner_cfg(tmp_path, custom_hooks=hooks, train_cfg=train_cfg, val_dataloader=None,
+                          val_cfg=None, val_evaluator=None, param_scheduler=None,
+                          default_hooks=dict(logger=None, checkpoint=None), **overrides)
+
+
+class KeywordsOnly(Hook):
+    def __init__(self):
+        self.seen = []
+
+    def before_train_iter(self, runner, **kwargs):
+        self.seen.append(('before', sorted(kwargs)))
+
+    def after_train_iter(self, runner, **kwargs):
+        self.seen.append(('after', kwargs['batch_idx'], sorted(kwargs),
+                          type(kwargs['outputs']).__name__))
+
+
+class Reordered(Hook):
+    def __init__(self):
+        self.seen = []
+
+    def after_train_iter(self, runner, batch_idx, outputs=None, data_batch=None):
+        self.seen.append((batch_idx, isinstance(outputs, dict) and 'loss' in outputs,
+                          isinstance(data_batch, dict)))
+
+
+@pytest.mark.parametrize('by_epoch', [True, False])
+def test_hooks_get_every_argument_whatever_their_signature(tmp_path, by_epoch):
+    keywords, reordered = KeywordsOnly(), Reordered()
+    Runner(**_cfg(tmp_path, [keywords, reordered], by_epoch=by_epoch)).train()
+    iterations = 6  # 24 samples, batch 4
+    assert keywords.seen[:2] == [('before', ['batch_idx', 'data_batch']),
+                                 ('after', 0, ['batch_idx', 'data_batch', 'outputs'],
+                                  'OrderedDict')]
+    assert len(keywords.seen) == 2 * iterations
+    assert reordered.seen == [(i, True, True) for i in range(iterations)]
+
+
+def test_a_hook_registered_during_training_runs_from_the_next_iteration(tmp_path):
+    late = KeywordsOnly()
+
+    class Registrar(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            if batch_idx == 1:
+                runner.register_hook(late)
+
+    Runner(**_cfg(tmp_path, [Registrar()])).train()
+    assert [entry[1] for entry in late.seen if entry[0] == 'after'] == [2, 3, 4, 5]
+
+
+def test_a_runner_overriding_call_hook_sees_the_iteration_points(tmp_path):
+    calls = []
+
+    class TracingRunner(Runner):
+        def call_hook(self, fn_name, **kwargs):
+            calls.append((fn_name, sorted(kwargs)))
+            super().call_hook(fn_name, **kwargs)
+
+    TracingRunner(**_cfg(tmp_path, [])).train()
+    assert ('before_train_iter', ['batch_idx', 'data_batch']) in calls
+    assert ('after_train_iter', ['batch_idx', 'data_batch', 'outputs']) in calls
+
+
+def test_a_type_error_names_the_hook(tmp_path):
+    class Broken(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            raise TypeError('unsupported operand')
+
+    with pytest.raises(TypeError, match=r'unsupported operand in Broken'):
+        Runner(**_cfg(tmp_path, [Broken()])).train()
+
+
+def test_positional_check():
+    names = ('batch_idx', 'data_batch', 'outputs')
+    hook = Reordered()
+    assert not takes_by_position(hook.after_train_iter, names)
+    assert takes_by_position(Hook().after_train_iter, names)
+    adapter = positional_callable(hook.after_train_iter, names)
+    adapter(None, 3, {'x': torch.zeros(1)}, {'loss': 1})
+    assert hook.seen == [(3, True, True)]
+    plain = Hook()
+    assert positional_callable(plain.after_train_iter, names) == plain.after_train_iter
