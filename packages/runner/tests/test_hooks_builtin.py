@@ -459,3 +459,19 @@ def test_naive_visualization_hook_draws_unpadded_resized_images():
     assert drawn.shape == (4, 6, 3) and drawn.dtype.name == 'uint8'
     assert (drawn == 100).all()
     assert draw_gt is False and draw_pred is True
+
+
+def test_runtime_info_logs_one_element_outputs_and_names_a_bad_one():
+    from types import SimpleNamespace
+
+    from engine.hooks import RuntimeInfoHook
+    from engine.logging import MessageHub
+    hub = MessageHub.get_instance('runtime_info_outputs')
+    runner = SimpleNamespace(message_hub=hub)
+    hook = RuntimeInfoHook()
+    hook.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(0.5),
+                                                  acc=torch.tensor([0.25])))
+    assert hub.get_scalar('train/loss').current() == 0.5
+    assert hub.get_scalar('train/acc').current() == 0.25
+    with pytest.raises(AssertionError, match=r"'train/bad' must be a scalar.*shape \(3,\)"):
+        hook.after_train_iter(runner, 1, outputs=dict(bad=torch.ones(3)))

@@ -152,3 +152,20 @@ def test_constructor_errors():
     hook = LoggerHook(out_dir=('a', 'b'))
     assert hook.interval == 10 and hook.ignore_last and hook.interval_exp_name == 1000
     assert hook.out_suffix == ('.json', '.log', '.py', '.yaml')
+
+
+def test_tensorboard_scalars_are_on_disk_when_train_returns(tmp_path):
+    # The SummaryWriter buffers events (up to 2 minutes) and drops them when the
+    # process exits without close(): each log line flushes the visualizer.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    runner = Runner(**cfg_25_batches(
+        tmp_path, dict(type='LoggerHook', interval=10), val=True,
+        visualizer=dict(type='Visualizer', name='tb_flush',
+                        vis_backends=[dict(type='TensorboardVisBackend')])))
+    runner.train()
+    (event_file,) = [osp.join(root, name) for root, _, names in os.walk(tmp_path)
+                     for name in names if name.startswith('events.out.tfevents')]
+    events = EventAccumulator(event_file)
+    events.Reload()
+    assert [e.step for e in events.Scalars('loss')] == [10, 20]
+    assert len(events.Scalars('mse')) == 1  # the validation metric, flushed too

@@ -61,3 +61,19 @@ def test_tensorboard_checks(tmp_path):
     backend.close()
     TensorboardVisBackend(str(tmp_path / "never")).close()  # never initialised: no error
     assert not (tmp_path / "never").exists()
+
+
+def test_flush_puts_scalars_on_disk_and_the_run_goes_on(tmp_path):
+    vis = Visualizer(name="tb_flush_only", vis_backends=[dict(type="TensorboardVisBackend")],
+                     save_dir=str(tmp_path))
+    vis.add_scalar("loss", 0.5, step=0)
+    vis.flush()
+    acc = EventAccumulator(str(tmp_path / "vis_data"))
+    acc.Reload()
+    assert [e.value for e in acc.Scalars("loss")] == [0.5]
+    vis.add_scalar("loss", 0.25, step=1)  # still writable after a flush
+    vis.close()
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("loss")] == [0, 1]
+    Visualizer(name="local_flush", vis_backends=[dict(type="LocalVisBackend")],
+               save_dir=str(tmp_path / "local")).flush()  # a no-op for the others

@@ -80,6 +80,7 @@ class LoggerHook(Hook):
             runner.logger.info(log_str)
             runner.visualizer.add_scalars(tag, step=runner.iter + 1,
                                           file_path=self.json_log_path)
+            _flush(runner.visualizer)
 
     def after_val_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                        outputs: Optional[Sequence] = None) -> None:
@@ -103,6 +104,7 @@ class LoggerHook(Hook):
                                           file_path=self.json_log_path)
         else:
             runner.visualizer.add_scalars(tag, step=runner.iter, file_path=self.json_log_path)
+        _flush(runner.visualizer)
 
     def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
         tag, log_str = runner.log_processor.get_log_after_epoch(
@@ -115,6 +117,7 @@ class LoggerHook(Hook):
         os.replace(tmp, path)
 
     def after_run(self, runner) -> None:
+        _flush(runner.visualizer)
         if self.out_dir is None:
             return
         suffixes = (self.out_suffix,) if isinstance(self.out_suffix, str) else \
@@ -132,6 +135,13 @@ class LoggerHook(Hook):
                 if not self.keep_local:
                     os.remove(local)
                     runner.logger.info(f'{local} was removed due to the `self.keep_local=False`')
+
+
+def _flush(visualizer) -> None:
+    """Logged scalars reach storage at each log line: a crash loses at most one interval."""
+    flush = getattr(visualizer, 'flush', None)  # a user's visualizer may not have one
+    if flush is not None:
+        flush()
 
 
 def _jsonable(obj):

@@ -66,8 +66,11 @@ class RuntimeInfoHook(Hook):
                 name = keys.get(key)
                 if name is None:
                     name = keys[key] = f'train/{key}'
-                if type(value) is torch.Tensor and value.dim() == 0:
-                    value = value.item()  # the hub would do the same, after more checks
+                if type(value) is torch.Tensor:
+                    try:
+                        value = value.item()  # what the hub would do, after more checks
+                    except RuntimeError:
+                        pass  # several elements: the hub raises its error naming the key
                 hub.update_scalar(name, value)
 
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:

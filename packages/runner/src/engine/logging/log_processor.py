@@ -164,7 +164,8 @@ class LogProcessor:
 
     @staticmethod
     def _get_cur_loop(runner, mode: str):
-        return {"train": runner.train_loop, "val": runner.val_loop, "test": runner.test_loop}[mode]
+        # only this mode's loop: reading another one may build it (and its dataloader)
+        return getattr(runner, f"{mode}_loop")
 
     @staticmethod
     def _get_epoch(runner, mode: str) -> int:

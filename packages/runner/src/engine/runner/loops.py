@@ -247,8 +247,9 @@ class IterBasedTrainLoop(_TrainLoop):
             self.run_iter(next_batch())
             if dynamic:
                 self._decide_current_val_interval()
-            if (runner.val_loop is not None and self._iter >= self.val_begin
-                    and self._iter % self.val_interval == 0):
+            # the arithmetic first: most iterations stop there
+            if (self._iter % self.val_interval == 0 and self._iter >= self.val_begin
+                    and runner.val_loop is not None):
                 runner.val_loop.run()
                 runner.model.train()
         runner.call_hook('after_train_epoch')

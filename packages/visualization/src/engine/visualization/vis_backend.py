@@ -101,6 +101,9 @@ class BaseVisBackend:
                     **kwargs: Any) -> None:
         """Record several scalars."""
 
+    def flush(self) -> None:
+        """Push buffered records to storage, so a crash after this loses none of them."""
+
     def close(self) -> None:
         """Flush and release resources."""
 
@@ -259,6 +262,12 @@ class TensorboardVisBackend(BaseVisBackend):
             "Please set it directly through the step parameter (scalar_dict has a 'step' key)")
         for key, value in scalar_dict.items():
             self.add_scalar(key, value, step)
+
+    def flush(self) -> None:
+        # the writer otherwise holds events for up to two minutes, and drops
+        # them when the process exits without close()
+        if hasattr(self, "_tensorboard"):
+            self._tensorboard.flush()
 
     def close(self) -> None:
         if hasattr(self, "_tensorboard"):

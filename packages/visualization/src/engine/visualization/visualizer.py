@@ -555,6 +555,11 @@ class Visualizer(ManagerMixin):
     ) -> None:
         """Draw a sample's annotations and predictions; downstream visualizers override it."""
 
+    def flush(self) -> None:
+        """Push every backend's buffered records to storage (the run goes on)."""
+        for backend in self._vis_backends.values():
+            backend.flush()
+
     def close(self) -> None:
         """Close every backend (flush writers, finish runs)."""
         for backend in self._vis_backends.values():
