@@ -16,6 +16,7 @@ import pytest
 import torch
 from runner_toys import toy_runner_cfg
 
+from engine.hooks import Hook
 from engine.runner import Runner, load_checkpoint
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
@@ -66,12 +67,22 @@ def test_float16_resume_restores_the_loss_scale(tmp_path):
     assert resumed.optim_wrapper.loss_scaler.get_scale() == scale
 
 
+class _CrashAfterEpoch(Hook):
+    """Stops the run once epoch 2's checkpoint is written (as a crash would)."""
+    priority = 'LOWEST'
+
+    def after_train_epoch(self, runner):
+        if runner.epoch == 1:  # counted from 0 until the epoch ends: epoch_2.pth is saved
+            raise RuntimeError('simulated crash')
+
+
 def test_resume_on_cuda_matches_an_uninterrupted_run(tmp_path):
     straight = Runner(**toy_runner_cfg(tmp_path / 'straight', experiment_name='straight'))
     straight.train()
-    half = Runner(**toy_runner_cfg(tmp_path / 'half', experiment_name='half1', train_cfg=dict(
-        by_epoch=True, max_epochs=2, val_interval=1)))
-    half.train()
+    crashed = Runner(**toy_runner_cfg(tmp_path / 'half', experiment_name='half1',
+                                      custom_hooks=[_CrashAfterEpoch()]))
+    with pytest.raises(RuntimeError, match='simulated crash'):
+        crashed.train()
     rest = Runner(**toy_runner_cfg(tmp_path / 'half', experiment_name='half2', resume=True))
     rest.train()
     assert rest.epoch == 3
@@ -94,8 +105,10 @@ def test_ema_and_empty_cache_hooks_on_cuda(tmp_path):
     runner = Runner(**toy_runner_cfg(tmp_path, custom_hooks=[
         dict(type='EMAHook', momentum=0.01), dict(type='EmptyCacheHook', after_iter=True)]))
     runner.train()
+    # every tensor was saved from the CPU, so the file loads on a machine without a GPU
     ckpt = torch.load(tmp_path / 'epoch_3.pth', weights_only=True)
-    assert ckpt['ema_state_dict'], 'the EMA weights are saved with the checkpoint'
+    assert all(t.device.type == 'cpu' for t in [*ckpt['state_dict'].values(),
+                                                 *ckpt['ema_state_dict'].values()])
 
 
 def test_one_rank_nccl_run_under_torchrun(tmp_path):

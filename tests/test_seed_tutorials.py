@@ -999,7 +999,7 @@ def test_gan_tutorial():
     # 80 samples, 2 epochs: batch 64 gives 2 iterations per epoch (256 on a GPU: 1)
     assert runner.iter == 2 * -(-80 // BATCH_SIZE)
     for name in ('generator.model.0.weight', 'discriminator.model.0.weight'):
-        assert not torch.equal(before[name], model.state_dict()[name]), name
+        assert not torch.equal(before[name], model.state_dict()[name].cpu()), name
     hub = runner.message_hub
     for key in ('train/loss_disc_fake', 'train/loss_disc_real', 'train/loss_gen',
                 'train/generator.lr', 'train/discriminator.lr'):

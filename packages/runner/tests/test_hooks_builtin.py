@@ -361,6 +361,7 @@ def test_ema_swaps_for_validation_and_saves_both_weights(tmp_path):
     assert _equal(after_w, train_w)  # training continues with its own weights
 
     ckpt = torch.load(tmp_path / 'epoch_2.pth', weights_only=True)
+    assert all(t.device.type == 'cpu' for t in ckpt['ema_state_dict'].values())
     _, train_w, ema_w = probe.records[3]
     assert _equal(dict(ckpt['state_dict']), ema_w)
     ema_sd = ckpt['ema_state_dict']

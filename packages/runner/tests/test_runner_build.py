@@ -359,7 +359,7 @@ def test_gan_with_two_optimizers(tmp_path):
                          val_evaluator=None, train_cfg=dict(by_epoch=True, max_epochs=1))
     runner = Runner(**cfg)
     runner.train()
-    after = model.state_dict()
+    after = {k: v.cpu() for k, v in model.state_dict().items()}
     assert all(not torch.equal(before[k], after[k]) for k in before)
     hub = runner.message_hub
     assert hub.get_scalar('train/loss_d') is not None and hub.get_scalar('train/loss_g')

@@ -78,7 +78,9 @@ class EMAHook(Hook):
         self._swap_ema_parameters()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['ema_state_dict'] = self.ema_model.state_dict()
+        from engine.runner.checkpoint import weights_to_cpu
+        # on the CPU like the rest of the checkpoint: it loads on any machine
+        checkpoint['ema_state_dict'] = weights_to_cpu(self.ema_model.state_dict())
         # the saved model weights are the averaged ones
         self._swap_ema_state_dict(checkpoint)
 
