@@ -1026,7 +1026,7 @@ def test_gan_tutorial():
     assert runner2.epoch == 2
     assert runner2.optim_wrapper['generator'].get_lr()['lr'] == [pytest.approx(1e-4)]
 
-    z = torch.randn(64, 100)
+    z = torch.randn(64, 100, device=next(model.parameters()).device)  # the Runner's device
     img = model(z)
     assert img.shape == (64, 1, 28, 28)
     json.dumps(ckpt['meta'], default=str)  # meta is plain data

@@ -226,6 +226,10 @@ def test_seed_16_1_3_user_defined_init_weights_log(fresh_logger):
                 override=dict(name='conv2', type='Xavier'))
         ])
     # 链式调用 `ToyConv.init_weights()`，以自定义的方式初始化
+    # torch.empty (as in the seed) may hold 1 and 0 already, and then init_weights
+    # changes nothing and is logged as such: start from other values
+    toy_net.custom_conv.custom_weight.data.fill_(0.5)
+    toy_net.custom_conv.custom_bias.data.fill_(0.5)
     toy_net.init_weights()
 
     assert toy_net.custom_conv.custom_weight.item() == 1
