@@ -165,3 +165,17 @@ def test_pending_reads_do_not_flush():
         buf.update(value)
     assert buf.mean(2) == 2.5 and buf.current() == 3.0 and buf.max(3) == 3.0
     assert len(buf._pending_values) == 3  # still pending: no NumPy work was done
+
+
+def test_min_and_max_read_the_arrays_after_a_growing_flush():
+    # 17 pending values move into grown arrays on the read: the statistic must
+    # index the new arrays, not the ones it looked up before the flush
+    values = [-3.0, 5.0, *range(15)]
+    buf = HistoryBuffer()
+    for value in values:
+        buf.update(value)
+    assert buf.min(18) == -3.0
+    buf = HistoryBuffer()
+    for value in values:
+        buf.update(value)
+    assert buf.max(18) == 14.0

@@ -188,14 +188,16 @@ class HistoryBuffer:
         tail = self._pending_tail(window_size)
         if tail is not None:
             return self._scalar(max(tail))
-        return self._values[self._window(window_size)].max()
+        window = self._window(window_size)  # first: the flush may replace the arrays
+        return self._values[window].max()
 
     def min(self, window_size: Optional[int] = None) -> np.ndarray:
         """Smallest of the last ``window_size`` values (all when None)."""
         tail = self._pending_tail(window_size)
         if tail is not None:
             return self._scalar(min(tail))
-        return self._values[self._window(window_size)].min()
+        window = self._window(window_size)  # first: the flush may replace the arrays
+        return self._values[window].min()
 
     def current(self) -> np.ndarray:
         """The latest value; ValueError when the buffer is empty."""
