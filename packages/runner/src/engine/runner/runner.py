@@ -58,17 +58,19 @@ from .checkpoint import (
     _load_checkpoint,
     _revise_keys,
     find_latest_checkpoint,
-    get_state_dict,
     load_state_dict,
-    message_hub_from_plain,
-    message_hub_to_plain,
     save_checkpoint,
-    weights_to_cpu,
 )
 from .hook_dispatch import hook_methods
 from .loops import EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop
 from .priority import get_priority
-from .utils import get_rng_state, set_random_seed, set_rng_state
+from .training_state import (
+    gather_rng_states,
+    restore_training_state,
+    resume_candidates,
+    training_checkpoint,
+)
+from .utils import set_random_seed
 
 ConfigType = Union[dict, Config, ConfigDict]
 
@@ -83,11 +85,6 @@ DEFAULT_HOOKS = (
 )
 
 
-def _engine_version() -> str:
-    from engine.runner import __version__
-    return __version__
-
-
 def _check_group(name: str, **parts) -> None:
     """``parts`` must be all None or all given."""
     given = [k for k, v in parts.items() if v is not None]
@@ -95,18 +92,6 @@ def _check_group(name: str, **parts) -> None:
         values = ', '.join(f'{k}={v!r}'[:120] for k, v in parts.items())
         raise ValueError(f'{", ".join(parts)} should be either all None or not None, '
                          f'but got {values}')
-
-
-def _to_plain(obj: Any) -> Any:
-    """Numpy values -> Python values, recursively, so torch's safe loader reads them."""
-    if isinstance(obj, dict):
-        return type(obj)((k, _to_plain(v)) for k, v in obj.items()) \
-            if isinstance(obj, OrderedDict) else {k: _to_plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_plain(v) for v in obj)
-    if type(obj).__module__ == 'numpy':
-        return obj.tolist() if hasattr(obj, 'tolist') else obj.item()
-    return obj
 
 
 class MissingStepError(AssertionError, RuntimeError):
@@ -786,12 +771,7 @@ class Runner:
     def _resume_latest(self) -> None:
         """Resume from ``last_checkpoint``; if that file is damaged, from the newest
         intact checkpoint in ``work_dir`` (a crash mid-save never costs the run)."""
-        latest = find_latest_checkpoint(self._work_dir)
-        candidates = [latest] if latest else []
-        others = [osp.join(self._work_dir, f) for f in os.listdir(self._work_dir)
-                  if f.endswith('.pth')]
-        others.sort(key=osp.getmtime, reverse=True)
-        candidates += [c for c in others if c != latest]
+        candidates = resume_candidates(self._work_dir, find_latest_checkpoint(self._work_dir))
         for candidate in candidates:
             try:
                 self.resume(candidate)
@@ -826,130 +806,31 @@ class Runner:
             device = get_device()
             map_location = f'cuda:{torch.cuda.current_device()}' if device == 'cuda' else 'cpu'
         checkpoint = self.load_checkpoint(filename, map_location=map_location)
-        meta = checkpoint.get('meta', {})
-        loop = self.train_loop
-        if loop is not None:
-            loop._epoch = meta.get('epoch', 0)
-            loop._iter = meta.get('iter', 0)
-
-        resumed_seed = meta.get('seed')
-        if resumed_seed is not None and resumed_seed != self._seed:
-            if self._randomness_cfg.get('seed') is not None:
-                self.logger.warning(f'The value of random seed in the checkpoint '
-                                    f'"{resumed_seed}" is different from the value in '
-                                    f'`randomness` config "{self._seed}"')
-            self._randomness_cfg.update(seed=resumed_seed)
-            self.set_randomness(**self._randomness_cfg)
-        if 'rng_state' in checkpoint:
-            set_rng_state(checkpoint['rng_state'][min(self._rank,
-                                                      len(checkpoint['rng_state']) - 1)])
-
-        dataset_meta = meta.get('dataset_meta')
-        if loop is not None and dataset_meta is not None:
-            current = getattr(loop.dataloader.dataset, 'metainfo', None)
-            if current is not None and _to_plain(current) != dataset_meta:
-                self.logger.warning('The dataset metainfo from the resumed checkpoint is '
-                                    'different from the current training dataset, please '
-                                    'check the correctness of the checkpoint or the training '
-                                    'dataset.')
-
-        self.message_hub.load_state_dict(message_hub_from_plain(checkpoint['message_hub']))
-
-        if 'optimizer' in checkpoint and resume_optimizer:
-            self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
-            self.optim_wrapper.load_state_dict(checkpoint['optimizer'])
-        if resume_param_scheduler and self.param_schedulers is None:
-            self.logger.warning('`resume_param_scheduler` is True but `self.param_schedulers` '
-                                'is None, so skip resuming parameter schedulers')
-            resume_param_scheduler = False
-        if 'param_schedulers' in checkpoint and resume_param_scheduler:
-            self.param_schedulers = self.build_param_scheduler(self.param_schedulers)
-            saved = checkpoint['param_schedulers']
-            if isinstance(self.param_schedulers, dict):
-                for name, schedulers in self.param_schedulers.items():
-                    for scheduler, state in zip(schedulers, saved[name]):
-                        scheduler.load_state_dict(state)
-            else:
-                for scheduler, state in zip(self.param_schedulers, saved):
-                    scheduler.load_state_dict(state)
+        restore_training_state(self, checkpoint, resume_optimizer, resume_param_scheduler)
         self._has_loaded = True
         self.logger.info(f'resumed epoch: {self.epoch}, iter: {self.iter}')
-
-    def _all_rng_states(self) -> list:
-        """Every rank's random state (rank order), so each rank resumes its own stream."""
-        state = get_rng_state()
-        if self._world_size == 1:
-            return [state]
-        import io
-
-        from engine.dist import all_gather_object
-        # Gathered as torch.save bytes: object collectives cannot carry tensors
-        # through their pickling on every torch version.
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        return [torch.load(io.BytesIO(blob), weights_only=True)
-                for blob in all_gather_object(buffer.getvalue())]
 
     def save_checkpoint(self, out_dir: str, filename: str,
                         file_client_args: Optional[dict] = None, save_optimizer: bool = True,
                         save_param_scheduler: bool = True, meta: Optional[dict] = None,
                         by_epoch: bool = True, backend_args: Optional[dict] = None) -> None:
         """Write the full training state to ``out_dir/filename`` (rank 0 writes)."""
-        rng_states = self._all_rng_states()  # collective: every rank takes part
-        if self._rank != 0:
-            return
-        self._save_checkpoint_master(out_dir, filename, file_client_args, save_optimizer,
-                                     save_param_scheduler, meta, by_epoch, backend_args,
-                                     rng_states)
-
-    def _save_checkpoint_master(self, out_dir, filename, file_client_args, save_optimizer,
-                                save_param_scheduler, meta, by_epoch, backend_args,
-                                rng_states) -> None:
         if meta is None:
             meta = dict()
         elif not isinstance(meta, dict):
             raise TypeError(f'meta should be a dict or None, but got {type(meta)}')
-        check_args_conflict(file_client_args, backend_args, stacklevel=4)
-        if by_epoch:
-            meta.update(epoch=self.epoch + 1, iter=self.iter)
-        else:
-            meta.update(epoch=self.epoch, iter=self.iter + 1)
+        check_args_conflict(file_client_args, backend_args, stacklevel=3)
+        rng_states = gather_rng_states(self._world_size)  # collective: every rank joins
+        if self._rank != 0:
+            return
         if '://' in str(out_dir) or backend_args or file_client_args:
             from engine.fileio import get_file_backend
             backend = get_file_backend(out_dir, backend_args=backend_args or file_client_args)
             filepath = backend.join_path(out_dir, filename)
         else:
             filepath = osp.join(out_dir, filename)
-        meta.update(cfg=self.cfg.pretty_text, seed=self._seed,
-                    experiment_name=self._experiment_name,
-                    time=time.strftime('%Y%m%d_%H%M%S', time.localtime()),
-                    engine_version=_engine_version(), mmengine_version=_engine_version())
-        if self._train_loop is not None and not isinstance(self._train_loop, dict):
-            dataset_meta = getattr(self._train_loop.dataloader.dataset, 'metainfo', None)
-            if dataset_meta is not None:
-                meta['dataset_meta'] = dataset_meta
-
-        checkpoint = dict(meta=_to_plain(meta),
-                          state_dict=weights_to_cpu(get_state_dict(self.model)),
-                          message_hub=message_hub_to_plain(self.message_hub.state_dict()),
-                          rng_state=rng_states)
-        if save_optimizer:
-            if isinstance(self.optim_wrapper, OptimWrapper):
-                checkpoint['optimizer'] = self.optim_wrapper.state_dict()
-            else:
-                raise TypeError('self.optim_wrapper should be an `OptimWrapper` or '
-                                '`OptimWrapperDict` instance, but got '
-                                f'{type(self.optim_wrapper)}')
-        if save_param_scheduler and self.param_schedulers is None:
-            self.logger.warning('`save_param_scheduler` is True but `self.param_schedulers` '
-                                'is None, so skip saving parameter schedulers')
-        elif save_param_scheduler:
-            if isinstance(self.param_schedulers, dict):
-                checkpoint['param_schedulers'] = {
-                    name: [s.state_dict() for s in schedulers]
-                    for name, schedulers in self.param_schedulers.items()}
-            else:
-                checkpoint['param_schedulers'] = [s.state_dict() for s in self.param_schedulers]
+        checkpoint = training_checkpoint(self, meta, by_epoch, save_optimizer,
+                                         save_param_scheduler, rng_states)
         self.call_hook('before_save_checkpoint', checkpoint=checkpoint)
         save_checkpoint(checkpoint, filepath, backend_args=backend_args or file_client_args)
 

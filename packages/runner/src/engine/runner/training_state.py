@@ -1,0 +1,159 @@
+"""The training state a checkpoint carries, and putting it back.
+
+``Runner.save_checkpoint`` and ``Runner.resume`` are thin wrappers over these
+functions. A checkpoint holds only plain data (tensors, numbers, strings,
+lists and dicts), so ``torch.load(weights_only=True)`` reads it: model weights
+on the CPU, optimizer and scheduler states, the message hub, meta, and every
+rank's random state (each rank resumes its own stream).
+
+Extending: hooks see the dict in ``before_save_checkpoint`` and
+``after_load_checkpoint`` and may add or rewrite entries there.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import os.path as osp
+import time
+from collections import OrderedDict
+from typing import Any, List, Optional
+
+import torch
+
+from engine.optim import OptimWrapper
+
+from .checkpoint import get_state_dict, message_hub_from_plain, message_hub_to_plain, weights_to_cpu
+from .utils import get_rng_state, set_rng_state
+
+
+def engine_version() -> str:
+    from engine.runner import __version__
+    return __version__
+
+
+def to_plain(obj: Any) -> Any:
+    """Numpy values -> Python values, recursively, so torch's safe loader reads them."""
+    if isinstance(obj, dict):
+        return type(obj)((k, to_plain(v)) for k, v in obj.items()) \
+            if isinstance(obj, OrderedDict) else {k: to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_plain(v) for v in obj)
+    if type(obj).__module__ == 'numpy':
+        return obj.tolist() if hasattr(obj, 'tolist') else obj.item()
+    return obj
+
+
+# ------------------------------------------------------------------- saving
+def gather_rng_states(world_size: int) -> List[dict]:
+    """Every rank's random state, in rank order (a collective when distributed)."""
+    state = get_rng_state()
+    if world_size == 1:
+        return [state]
+    from engine.dist import all_gather_object
+    # Gathered as torch.save bytes: object collectives cannot carry tensors
+    # through their pickling on every torch version.
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return [torch.load(io.BytesIO(blob), weights_only=True)
+            for blob in all_gather_object(buffer.getvalue())]
+
+
+def training_checkpoint(runner, meta: dict, by_epoch: bool, save_optimizer: bool,
+                        save_param_scheduler: bool, rng_states: List[dict]) -> dict:
+    """The dict ``Runner.save_checkpoint`` writes (before the hooks see it)."""
+    if by_epoch:
+        meta.update(epoch=runner.epoch + 1, iter=runner.iter)
+    else:
+        meta.update(epoch=runner.epoch, iter=runner.iter + 1)
+    meta.update(cfg=runner.cfg.pretty_text, seed=runner.seed,
+                experiment_name=runner.experiment_name,
+                time=time.strftime('%Y%m%d_%H%M%S', time.localtime()),
+                engine_version=engine_version(), mmengine_version=engine_version())
+    train_loop = runner._train_loop
+    if train_loop is not None and not isinstance(train_loop, dict):
+        dataset_meta = getattr(train_loop.dataloader.dataset, 'metainfo', None)
+        if dataset_meta is not None:
+            meta['dataset_meta'] = dataset_meta
+
+    checkpoint = dict(meta=to_plain(meta),
+                      state_dict=weights_to_cpu(get_state_dict(runner.model)),
+                      message_hub=message_hub_to_plain(runner.message_hub.state_dict()),
+                      rng_state=rng_states)
+    if save_optimizer:
+        if not isinstance(runner.optim_wrapper, OptimWrapper):
+            raise TypeError('self.optim_wrapper should be an `OptimWrapper` or '
+                            '`OptimWrapperDict` instance, but got '
+                            f'{type(runner.optim_wrapper)}')
+        checkpoint['optimizer'] = runner.optim_wrapper.state_dict()
+    schedulers = runner.param_schedulers
+    if save_param_scheduler and schedulers is None:
+        runner.logger.warning('`save_param_scheduler` is True but `self.param_schedulers` '
+                              'is None, so skip saving parameter schedulers')
+    elif save_param_scheduler:
+        if isinstance(schedulers, dict):
+            checkpoint['param_schedulers'] = {
+                name: [s.state_dict() for s in group] for name, group in schedulers.items()}
+        else:
+            checkpoint['param_schedulers'] = [s.state_dict() for s in schedulers]
+    return checkpoint
+
+
+# ----------------------------------------------------------------- resuming
+def resume_candidates(work_dir: str, latest: Optional[str]) -> List[str]:
+    """``latest`` first, then the other ``*.pth`` files of ``work_dir``, newest first."""
+    candidates = [latest] if latest else []
+    others = [osp.join(work_dir, f) for f in os.listdir(work_dir) if f.endswith('.pth')]
+    others.sort(key=osp.getmtime, reverse=True)
+    return candidates + [c for c in others if c != latest]
+
+
+def restore_training_state(runner, checkpoint: dict, resume_optimizer: bool,
+                           resume_param_scheduler: bool) -> None:
+    """Put a loaded checkpoint's training state back into ``runner``."""
+    meta = checkpoint.get('meta', {})
+    loop = runner.train_loop
+    if loop is not None:
+        loop._epoch = meta.get('epoch', 0)
+        loop._iter = meta.get('iter', 0)
+
+    resumed_seed = meta.get('seed')
+    if resumed_seed is not None and resumed_seed != runner.seed:
+        if runner._randomness_cfg.get('seed') is not None:
+            runner.logger.warning(f'The value of random seed in the checkpoint '
+                                  f'"{resumed_seed}" is different from the value in '
+                                  f'`randomness` config "{runner.seed}"')
+        runner._randomness_cfg.update(seed=resumed_seed)
+        runner.set_randomness(**runner._randomness_cfg)
+    if 'rng_state' in checkpoint:
+        states = checkpoint['rng_state']
+        set_rng_state(states[min(runner.rank, len(states) - 1)])
+
+    dataset_meta = meta.get('dataset_meta')
+    if loop is not None and dataset_meta is not None:
+        current = getattr(loop.dataloader.dataset, 'metainfo', None)
+        if current is not None and to_plain(current) != dataset_meta:
+            runner.logger.warning('The dataset metainfo from the resumed checkpoint is '
+                                  'different from the current training dataset, please '
+                                  'check the correctness of the checkpoint or the training '
+                                  'dataset.')
+
+    runner.message_hub.load_state_dict(message_hub_from_plain(checkpoint['message_hub']))
+
+    if 'optimizer' in checkpoint and resume_optimizer:
+        runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+        runner.optim_wrapper.load_state_dict(checkpoint['optimizer'])
+    if resume_param_scheduler and runner.param_schedulers is None:
+        runner.logger.warning('`resume_param_scheduler` is True but `self.param_schedulers` '
+                              'is None, so skip resuming parameter schedulers')
+        resume_param_scheduler = False
+    if 'param_schedulers' in checkpoint and resume_param_scheduler:
+        runner.param_schedulers = runner.build_param_scheduler(runner.param_schedulers)
+        saved = checkpoint['param_schedulers']
+        if isinstance(runner.param_schedulers, dict):
+            for name, schedulers in runner.param_schedulers.items():
+                for scheduler, state in zip(schedulers, saved[name]):
+                    scheduler.load_state_dict(state)
+        else:
+            for scheduler, state in zip(runner.param_schedulers, saved):
+                scheduler.load_state_dict(state)
