@@ -227,6 +227,22 @@ def test_set_multi_processing(monkeypatch):
         mp.set_start_method(previous, force=True)
 
 
+@pytest.mark.skipif(sys.platform == 'win32', reason='POSIX resource limits')
+def test_raise_open_file_limit_raises_up_to_the_hard_limit_and_never_lowers():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = 256 if hard == resource.RLIM_INFINITY else min(256, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+        dl.raise_open_file_limit(low + 100)
+        want = low + 100 if hard == resource.RLIM_INFINITY else min(low + 100, hard)
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (want, hard)
+        dl.raise_open_file_limit(16)  # lower than now: left as it is
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (want, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def test_torch_meshgrid_is_ij_without_warning():
     with warnings.catch_warnings():
         warnings.simplefilter('error')

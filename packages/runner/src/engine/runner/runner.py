@@ -24,9 +24,7 @@ import copy
 import logging
 import os
 import os.path as osp
-import platform
 import time
-import warnings
 from collections import OrderedDict
 from typing import Any, Optional, Union
 
@@ -49,6 +47,7 @@ from engine.model import (
 )
 from engine.optim import OptimWrapper, OptimWrapperDict
 from engine.registry import HOOKS, LOOPS, MODEL_WRAPPERS, MODELS, RUNNERS, VISUALIZERS, DefaultScope
+from engine.utils.dl_utils import raise_open_file_limit, set_multi_processing
 from engine.visualization import Visualizer
 
 from . import builders
@@ -279,7 +278,7 @@ class Runner:
             torch.backends.cudnn.benchmark = True
         mp_cfg = env_cfg.get('mp_cfg')
         if mp_cfg:
-            self._set_multiprocessing(mp_cfg)
+            set_multi_processing(**mp_cfg, distributed=self._distributed)
         if self._distributed and not is_distributed():
             init_dist(self._launcher, **env_cfg.get('dist_cfg', {}))
         self._rank, self._world_size = get_dist_info()
@@ -287,39 +286,7 @@ class Runner:
         if self._world_size > 1:
             broadcast(stamp)  # every rank names its files after rank 0's clock
         self._timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime(stamp.item()))
-        if platform.system() != 'Windows':
-            import resource
-            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-            wanted = max(env_cfg.get('resource_limit') or 4096, soft)
-            if hard != resource.RLIM_INFINITY:
-                wanted = min(wanted, hard)
-            if wanted != soft:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-    def _set_multiprocessing(self, mp_cfg: dict) -> None:
-        import multiprocessing as mp
-        method = mp_cfg.get('mp_start_method')
-        if method and platform.system() != 'Windows':
-            current = mp.get_start_method(allow_none=True)
-            if current is not None and current != method:
-                warnings.warn(f'Multi-processing start method `{method}` is different from '
-                              f'the previous setting `{current}`. It will be force set to '
-                              f'`{method}`.', stacklevel=2)
-            mp.set_start_method(method, force=True)
-        threads = mp_cfg.get('opencv_num_threads')
-        if threads is not None:
-            try:
-                import cv2
-                cv2.setNumThreads(threads)
-            except ImportError:
-                pass
-        if self._distributed:
-            for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
-                if var not in os.environ:
-                    os.environ[var] = '1'
-                    warnings.warn(f'Setting {var} environment variable for each process to '
-                                  'be 1 by default, to avoid your system being overloaded.',
-                                  stacklevel=2)
+        raise_open_file_limit(env_cfg.get('resource_limit') or 4096)
 
     def set_randomness(self, seed: Optional[int] = None, diff_rank_seed: bool = False,
                        deterministic: bool = False) -> None:

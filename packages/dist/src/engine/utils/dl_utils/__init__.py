@@ -10,12 +10,12 @@ from .misc import (
     mmcv_full_available,
     torch_meshgrid,
 )
-from .setup_env import set_multi_processing
+from .setup_env import raise_open_file_limit, set_multi_processing
 from .time_counter import TimeCounter
 from .visualize import tensor2imgs
 
 __all__ = [
     'TimeCounter', 'collect_env', 'load_url', 'has_batch_norm', 'is_norm',
     'mmcv_full_available', 'tensor2imgs', 'TORCH_VERSION', 'set_multi_processing',
-    'torch_meshgrid', 'is_jit_tracing'
+    'raise_open_file_limit', 'torch_meshgrid', 'is_jit_tracing'
 ]

@@ -34,3 +34,17 @@ def set_multi_processing(mp_start_method: str = 'fork', opencv_num_threads: int 
                               'by default, to avoid your system being overloaded; tune it '
                               'for best performance.', stacklevel=2)
                 os.environ[var] = '1'
+
+
+def raise_open_file_limit(limit: int = 4096) -> None:
+    """Raise this process's soft limit on open files to ``limit`` (capped by the hard
+    limit, never lowered): dataloader workers share tensors through file descriptors."""
+    if platform.system() == 'Windows':
+        return
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max(limit, soft)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if wanted != soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
