@@ -37,8 +37,25 @@ def hook_methods(hooks: Sequence[Hook], fn_name: str) -> tuple:
     return tuple(methods)
 
 
+_BY_POSITION: dict = {}  # (function, names) -> takes_by_position; hook classes repeat
+
+
 def takes_by_position(method: Callable, names: Sequence[str]) -> bool:
     """True when ``method(runner, *values)`` binds ``values`` to ``names``, as keywords would."""
+    key = (getattr(method, '__func__', method), tuple(names))
+    try:
+        return _BY_POSITION[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable callable
+        pass
+    result = _signature_matches(method, names)
+    try:
+        _BY_POSITION[key] = result
+    except TypeError:
+        pass
+    return result
+
+
+def _signature_matches(method: Callable, names: Sequence[str]) -> bool:
     try:
         params = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):  # no introspectable signature
