@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import statistics
 import tempfile
 import time
 
@@ -133,14 +134,18 @@ def main() -> None:
     if args.rounds <= 0:
         return
     n = args.round_iters
-    raw_us = ours_us = float('inf')
-    for _ in range(args.rounds):  # alternate, keep each side's best round
-        raw_us = min(raw_us, raw_loop(n) / n * 1e6)
-        ours_us = min(ours_us, runner_loop(n) / n * 1e6)
+    raw_times, our_times = [], []
+    for _ in range(args.rounds):  # alternate: each pair runs under the same machine load
+        raw_times.append(raw_loop(n) / n * 1e6)
+        our_times.append(runner_loop(n) / n * 1e6)
+    raw_us, ours_us = min(raw_times), min(our_times)
+    paired = sorted(o / r for o, r in zip(our_times, raw_times))
     print(f'{args.rounds} alternating rounds of {n} iterations (min per iteration):')
     print(f'  raw PyTorch loop : {raw_us:.1f} us/iter')
     print(f'  engine Runner    : {ours_us:.1f} us/iter')
     print(f'  ratio            : {ours_us / raw_us:.3f}x  (target <= 1.15)')
+    print(f'  per-round ratios : median {statistics.median(paired):.3f}x, '
+          f'range {paired[0]:.3f}-{paired[-1]:.3f}x')
 
 
 if __name__ == '__main__':
