@@ -65,20 +65,20 @@ class LogProcessor:
         """Tag and log line for iteration ``batch_idx`` of phase ``mode``."""
         assert mode in ("train", "val", "test"), (
             f"mode must be 'train', 'val' or 'test', but got {mode!r}")
-        dataloader_len = len(self._get_cur_loop(runner, mode).dataloader)
         tag = self._collect_scalars(self._parse_window_size(runner, batch_idx), runner, mode)
 
-        if self.by_epoch:
-            if mode in ("train", "val"):
+        if not self.by_epoch and mode == "train":
+            header = f"Iter({mode}) [{runner.iter + 1}/{runner.max_iters}]"
+        else:
+            dataloader_len = len(self._get_cur_loop(runner, mode).dataloader)
+            if not self.by_epoch:
+                header = f"Iter({mode}) [{batch_idx + 1}/{dataloader_len}]"
+            elif mode in ("train", "val"):
                 epoch = self._get_epoch(runner, mode)
                 tag["epoch"] = epoch
                 header = f"Epoch({mode}) [{epoch}][{batch_idx + 1}/{dataloader_len}]"
             else:
                 header = f"Epoch({mode}) [{batch_idx + 1}/{dataloader_len}]"
-        elif mode == "train":
-            header = f"Iter({mode}) [{runner.iter + 1}/{runner.max_iters}]"
-        else:
-            header = f"Iter({mode}) [{batch_idx + 1}/{dataloader_len}]"
         parts = [header]
 
         rest = OrderedDict((k, v) for k, v in tag.items() if k != "epoch")

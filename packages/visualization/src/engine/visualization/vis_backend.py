@@ -190,14 +190,22 @@ class LocalVisBackend(BaseVisBackend):
         scalar_dict.setdefault("step", step)
         line = self._line(scalar_dict)
         if file_path is not None:
+            self._append(line, self._extra_scalar_file(file_path))
+        self._append(line, self._scalar_save_file)
+
+    def _extra_scalar_file(self, file_path: str) -> str:
+        """``save_dir/file_path``, checked once per name (this runs at every log line)."""
+        checked = self.__dict__.setdefault("_extra_scalar_files", {})
+        path = checked.get(file_path)
+        if path is None:
             assert file_path.split(".")[-1] == "json", (
                 f"file_path should end with .json, but got {file_path!r}")
-            new_path = osp.join(self._save_dir, file_path)
-            assert osp.abspath(new_path) != osp.abspath(self._scalar_save_file), (
+            path = osp.join(self._save_dir, file_path)
+            assert osp.abspath(path) != osp.abspath(self._scalar_save_file), (
                 f"file_path {file_path!r} must differ from the scalar file "
                 f"{self._scalar_save_file!r}")
-            self._append(line, new_path)
-        self._append(line, self._scalar_save_file)
+            checked[file_path] = path
+        return path
 
     @staticmethod
     def _line(value: dict) -> str:
