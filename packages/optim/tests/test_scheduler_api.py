@@ -332,6 +332,19 @@ def test_order_warnings():
         s.step()
 
 
+def test_update_params_counts_for_a_scheduler_on_the_wrapper():
+    # OptimWrapper.update_params steps the optimizer without the indirections of
+    # OptimWrapper.step, but a scheduler's call counter on the wrapper still counts
+    model = torch.nn.Linear(2, 1)
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    scheduler = StepLR(wrapper, step_size=1)
+    wrapper.update_params(model(torch.ones(1, 2)).sum())
+    assert wrapper._global_step == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # no "scheduler.step() before optimizer.step()"
+        scheduler.step()
+
+
 def test_two_schedulers_do_not_double_wrap_step():
     opt = make_opt()
     ExponentialLR(opt, gamma=0.9)

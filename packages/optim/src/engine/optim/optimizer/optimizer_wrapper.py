@@ -97,7 +97,12 @@ class OptimWrapper:
             # without the indirections that subclasses and accumulation need.
             loss.backward()
             self._inner_count += 1
-            self.optimizer.step()
+            # a parameter scheduler wraps self.step to count the calls: keep it
+            counted_step = self.__dict__.get('step')
+            if counted_step is None:
+                self.optimizer.step()
+            else:
+                counted_step()
             self.optimizer.zero_grad()
             return
         loss = self.scale_loss(loss)
