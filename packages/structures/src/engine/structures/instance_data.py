@@ -242,7 +242,8 @@ class InstanceData(BaseDataElement):
         if isinstance(item, str):
             return getattr(self, item)
         if isinstance(item, list):
-            item = np.array(item)
+            # an empty list selects nothing (np.array([]) would be float64)
+            item = np.array(item) if item else np.empty(0, dtype=np.int64)
         if isinstance(item, np.ndarray):
             if item.dtype == np.int32:
                 item = item.astype(np.int64)
