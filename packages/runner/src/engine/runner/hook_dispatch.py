@@ -80,8 +80,12 @@ def positional_callable(method: Callable, names: Sequence[str]) -> Callable:
     return by_keyword
 
 
-def call_iter_hooks(runner, fn_name: str, *values) -> None:
-    """``runner.call_hook(fn_name, **dict(zip(ITER_ARGS[fn_name], values)))``, faster.
+_NO_OUTPUTS = object()
+
+
+def call_iter_hooks(runner, fn_name: str, batch_idx: int, data_batch,
+                    outputs=_NO_OUTPUTS) -> None:
+    """``runner.call_hook(fn_name, batch_idx=..., data_batch=...[, outputs=...])``, faster.
 
     Runs through ``runner._iter_dispatch`` (point -> callables, emptied when a
     hook is registered); a runner without it, which is how a Runner subclass
@@ -89,15 +93,23 @@ def call_iter_hooks(runner, fn_name: str, *values) -> None:
     """
     cache = getattr(runner, '_iter_dispatch', None)
     if cache is None:
-        runner.call_hook(fn_name, **dict(zip(ITER_ARGS[fn_name], values)))
+        kwargs = dict(batch_idx=batch_idx, data_batch=data_batch)
+        if outputs is not _NO_OUTPUTS:
+            kwargs['outputs'] = outputs
+        runner.call_hook(fn_name, **kwargs)
         return
     callables = cache.get(fn_name)
     if callables is None:
         callables = cache[fn_name] = tuple(
             positional_callable(method, ITER_ARGS[fn_name])
             for method in runner._dispatch_list(fn_name))
-    for method in callables:
-        try:
-            method(runner, *values)
-        except TypeError as err:
-            raise TypeError(f'{err} in {method.__self__}') from err
+    try:
+        # spelled out per arity: a star-call would build an argument tuple per hook
+        if outputs is _NO_OUTPUTS:
+            for method in callables:
+                method(runner, batch_idx, data_batch)
+        else:
+            for method in callables:
+                method(runner, batch_idx, data_batch, outputs)
+    except TypeError as err:
+        raise TypeError(f'{err} in {method.__self__}') from err

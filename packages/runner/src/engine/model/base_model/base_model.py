@@ -120,7 +120,12 @@ class BaseModel(BaseModule):
         return log_vars
 
     def _preprocess_and_forward(self, data: Union[dict, tuple, list]) -> Any:
-        data = self.data_preprocessor(data, True)
+        # nn.Module finds submodules only after a failed attribute lookup (an
+        # exception built and dropped on every step); ask its registry first
+        preprocessor = self._modules.get('data_preprocessor')
+        if preprocessor is None:
+            preprocessor = self.data_preprocessor
+        data = preprocessor(data, True)
         if type(self)._run_forward is BaseModel._run_forward:  # not overridden: call directly
             if type(data) is dict:
                 return self(**data, mode='loss')
