@@ -53,7 +53,6 @@ class BaseDataPreprocessor(nn.Module):
         # non_blocking only pays off for host-to-accelerator copies; on CPU it costs ~1us a call
         self.__dict__['_target_device'] = device
         self.__dict__['_non_blocking'] = device.type != 'cpu'
-        self.__dict__['_on_cpu'] = device.type == 'cpu'
 
     def cast_data(self, data: Any) -> Any:
         """Return ``data`` with every tensor and data element moved to ``self.device``.
@@ -64,22 +63,14 @@ class BaseDataPreprocessor(nn.Module):
         """
         # exact-type checks first: they are several times cheaper than the ABC checks below
         data_type = type(data)
-        Tensor = torch.Tensor
-        # tensors already on the device (the usual CPU batch) need no recursive call;
-        # on the CPU ``is_cpu`` says so without building a device object per tensor
         if data_type is list or data_type is tuple:
-            if self.__dict__['_on_cpu']:
-                return [item if type(item) is Tensor and item.is_cpu
-                        else self.cast_data(item) for item in data]
             device = self._device
-            return [item if type(item) is Tensor and item.device == device
+            # tensors already on the device (the usual CPU batch) need no recursive call
+            return [item if type(item) is torch.Tensor and item.device == device
                     else self.cast_data(item) for item in data]
         if data_type is dict:
-            if self.__dict__['_on_cpu']:
-                return {key: value if type(value) is Tensor and value.is_cpu
-                        else self.cast_data(value) for key, value in data.items()}
             device = self._device
-            return {key: value if type(value) is Tensor and value.device == device
+            return {key: value if type(value) is torch.Tensor and value.device == device
                     else self.cast_data(value) for key, value in data.items()}
         if isinstance(data, torch.Tensor):
             if data.device == self._device:  # already there: skip the dispatch of .to()
