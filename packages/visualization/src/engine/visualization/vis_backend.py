@@ -146,6 +146,7 @@ class LocalVisBackend(BaseVisBackend):
         self._img_save_dir = img_save_dir
         self._config_save_file = config_save_file
         self._scalar_save_file = scalar_save_file
+        self._extra_scalar_files: dict = {}  # file_path -> checked full path
 
     def _init_env(self) -> None:
         os.makedirs(self._save_dir, exist_ok=True)
@@ -195,7 +196,7 @@ class LocalVisBackend(BaseVisBackend):
 
     def _extra_scalar_file(self, file_path: str) -> str:
         """``save_dir/file_path``, checked once per name (this runs at every log line)."""
-        checked = self.__dict__.setdefault("_extra_scalar_files", {})
+        checked = self._extra_scalar_files
         path = checked.get(file_path)
         if path is None:
             assert file_path.split(".")[-1] == "json", (
