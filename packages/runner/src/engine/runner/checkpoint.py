@@ -128,13 +128,13 @@ def load_state_dict(module: nn.Module, state_dict: dict, strict: bool = False,
 
 
 # ---------------------------------------------------- message hub as plain data
-def _plain_value(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
     """Numpy scalars/arrays -> Python values, recursively (for the safe loader)."""
     if isinstance(value, dict):
-        items = ((k, _plain_value(v)) for k, v in value.items())
+        items = ((k, plain_data(v)) for k, v in value.items())
         return OrderedDict(items) if isinstance(value, OrderedDict) else dict(items)
     if isinstance(value, (list, tuple)):
-        return type(value)(_plain_value(v) for v in value)
+        return type(value)(plain_data(v) for v in value)
     if type(value).__module__ == 'numpy':
         return value.tolist() if hasattr(value, 'tolist') else value.item()
     return value
@@ -153,7 +153,7 @@ def message_hub_to_plain(hub_state: dict) -> dict:
                             count_history=torch.from_numpy(np.array(counts)),
                             max_length=int(buffer.max_length))
     return dict(log_scalars=scalars,
-                runtime_info=_plain_value(hub_state['runtime_info']),
+                runtime_info=plain_data(hub_state['runtime_info']),
                 resumed_keys=OrderedDict(hub_state['resumed_keys']))
 
 

@@ -16,32 +16,25 @@ import io
 import os
 import os.path as osp
 import time
-from collections import OrderedDict
-from typing import Any, List, Optional
+from typing import List, Optional
 
 import torch
 
 from engine.optim import OptimWrapper
 
-from .checkpoint import get_state_dict, message_hub_from_plain, message_hub_to_plain, weights_to_cpu
+from .checkpoint import (
+    get_state_dict,
+    message_hub_from_plain,
+    message_hub_to_plain,
+    plain_data,
+    weights_to_cpu,
+)
 from .utils import get_rng_state, set_rng_state
 
 
 def engine_version() -> str:
     from engine.runner import __version__
     return __version__
-
-
-def to_plain(obj: Any) -> Any:
-    """Numpy values -> Python values, recursively, so torch's safe loader reads them."""
-    if isinstance(obj, dict):
-        return type(obj)((k, to_plain(v)) for k, v in obj.items()) \
-            if isinstance(obj, OrderedDict) else {k: to_plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(to_plain(v) for v in obj)
-    if type(obj).__module__ == 'numpy':
-        return obj.tolist() if hasattr(obj, 'tolist') else obj.item()
-    return obj
 
 
 # ------------------------------------------------------------------- saving
@@ -76,7 +69,7 @@ def training_checkpoint(runner, meta: dict, by_epoch: bool, save_optimizer: bool
         if dataset_meta is not None:
             meta['dataset_meta'] = dataset_meta
 
-    checkpoint = dict(meta=to_plain(meta),
+    checkpoint = dict(meta=plain_data(meta),
                       state_dict=weights_to_cpu(get_state_dict(runner.model)),
                       message_hub=message_hub_to_plain(runner.message_hub.state_dict()),
                       rng_state=rng_states)
@@ -132,7 +125,7 @@ def restore_training_state(runner, checkpoint: dict, resume_optimizer: bool,
     dataset_meta = meta.get('dataset_meta')
     if loop is not None and dataset_meta is not None:
         current = getattr(loop.dataloader.dataset, 'metainfo', None)
-        if current is not None and to_plain(current) != dataset_meta:
+        if current is not None and plain_data(current) != dataset_meta:
             runner.logger.warning('The dataset metainfo from the resumed checkpoint is '
                                   'different from the current training dataset, please '
                                   'check the correctness of the checkpoint or the training '
