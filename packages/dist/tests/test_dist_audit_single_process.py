@@ -98,7 +98,7 @@ def test_t23_non_distributed_errors():
         dist.init_dist('foo')
 
 
-def test_t24_get_data_device():
+def test_t24_get_data_device():  # the one get_data_device test (T-24)
     t = torch.tensor([0, 1])
     cpu = torch.device('cpu')
     assert dist.get_data_device(t) == cpu
@@ -111,8 +111,12 @@ def test_t24_get_data_device():
         with pytest.raises(ValueError, match='data should not be empty'):
             dist.get_data_device(empty)
     for bad in ('123', [t, 123], {'k': ['123']}, 1.5, None):
-        with pytest.raises(TypeError, match='data should be a Tensor'):
+        with pytest.raises(TypeError,
+                           match='data should be a Tensor, sequence of tensor or dict'):
             dist.get_data_device(bad)
+    meta = torch.empty(2, device='meta')
+    with pytest.raises(ValueError, match='device type in data should be consistent'):
+        dist.get_data_device([t, meta])
 
 
 def test_dev01_device_queries():

@@ -102,26 +102,6 @@ def test_reduce_op_names_resolve_case_insensitively():
         dist_impl._resolve_op('foo')
 
 
-def test_get_data_device():  # T-24
-    t = torch.tensor([0, 1])
-    cpu = torch.device('cpu')
-    assert dist.get_data_device(t) == cpu
-    assert dist.get_data_device([t, t]) == cpu
-    assert dist.get_data_device((t, t)) == cpu
-    assert dist.get_data_device({'key1': t, 'key2': t}) == cpu
-    assert dist.get_data_device([t, {'key': t}]) == cpu
-    with pytest.raises(ValueError, match='data should not be empty'):
-        dist.get_data_device([])
-    with pytest.raises(ValueError, match='data should not be empty'):
-        dist.get_data_device({})
-    for bad in ('123', [t, 123], {'k': ['123']}):
-        with pytest.raises(TypeError, match='data should be a Tensor, sequence of tensor or dict'):
-            dist.get_data_device(bad)
-    meta = torch.empty(2, device='meta')
-    with pytest.raises(ValueError, match='device type in data should be consistent'):
-        dist.get_data_device([t, meta])
-
-
 def test_cast_data_device():  # T-24
     cpu = torch.device('cpu')
     t = torch.tensor([0, 1])
