@@ -252,6 +252,44 @@ def test_cat():
         InstanceData.cat([d, d])
 
 
+
+class Detections(InstanceData):
+    """A subclass that builds like InstanceData: cat keeps its class."""
+
+
+class CountingInstances(InstanceData):
+    built = 0
+
+    def __init__(self, **kwargs):
+        type(self).built += 1
+        super().__init__(**kwargs)
+
+
+def test_cat_of_tensor_fields_is_a_new_independent_element():
+    parts = [Detections(metainfo=dict(img_id=i, img_shape=(4, 5)), scores=torch.rand(n),
+                        labels=torch.arange(n)) for i, n in enumerate((2, 0, 3))]
+    joined = InstanceData.cat(parts)
+    assert type(joined) is Detections and len(joined) == 5
+    assert joined.keys() == ['scores', 'labels'] and joined.labels.tolist() == [0, 1, 0, 1, 2]
+    assert joined.metainfo == dict(img_id=0, img_shape=(4, 5))
+    joined.set_metainfo(dict(flip=True))
+    joined.extra = torch.zeros(5)
+    del joined.scores
+    assert all('flip' not in p and 'extra' not in p and 'scores' in p for p in parts)
+
+    # mutable metainfo is copied, not shared with the first part
+    listed = [InstanceData(metainfo=dict(pads=[1, 2]), scores=torch.rand(2)) for _ in range(2)]
+    joined = InstanceData.cat(listed)
+    joined.pads.append(3)
+    assert listed[0].pads == [1, 2]
+
+    # a subclass with its own __init__ is built through it
+    counted = [CountingInstances(metainfo=META, scores=torch.rand(2)) for _ in range(2)]
+    CountingInstances.built = 0
+    joined = InstanceData.cat(counted)
+    assert type(joined) is CountingInstances and CountingInstances.built == 1
+    assert joined.scores.shape == (4,)
+
 class TypedInstances(InstanceData):
     @property
     def masks(self):

@@ -93,6 +93,44 @@ def _fill(result: InstanceData, source: InstanceData, values: dict) -> InstanceD
     return result
 
 
+def _cat_tensors(first: InstanceData, states: list) -> Optional[InstanceData]:
+    """``cat`` when every field is a plain tensor: the result's ``__dict__`` written at once.
+
+    Needs a class that builds like InstanceData (no custom ``__init__``, ``__setattr__``,
+    ...), no property-backed field and immutable metainfo (shared, not copied).
+    Returns None when any of that does not hold; ``cat``'s general path then runs.
+    """
+    cls = type(first)
+    first_state = states[0]
+    meta_fields = first_state['_metainfo_fields']
+    data_fields = first_state['_data_fields']
+    reserved = _FAST_INIT.get(cls) or fast_init_names(
+        cls, InstanceData.__setattr__, InstanceData.set_data, _FAST_INIT
+    )
+    if (
+        reserved is None
+        or cls.__init__ is not InstanceData.__init__
+        or not reserved.isdisjoint(data_fields)
+        or not reserved.isdisjoint(meta_fields)
+        or not all(meta_fields.values())  # registry values flag immutable metainfo
+    ):
+        return None
+    joined = {}
+    for k in data_fields:
+        values = [state[k] for state in states]
+        if type(values[0]) is not _Tensor:
+            return None
+        joined[k] = torch.cat(values)
+    result = cls.__new__(cls)
+    state = result.__dict__
+    state['_metainfo_fields'] = meta_fields.copy()
+    state['_data_fields'] = data_fields.copy()
+    for k in meta_fields:
+        state[k] = first_state[k]
+    state.update(joined)
+    return result
+
+
 def _pick_sequence(value: Any, indexes: list) -> Any:
     """Select ``indexes`` from a str/list/tuple/custom value, keeping its type."""
     if isinstance(value, list):
@@ -322,8 +360,8 @@ class InstanceData(BaseDataElement):
         meta_fields = first_state['_metainfo_fields']
         meta_keys = meta_fields.keys()
         data_keys = first_state['_data_fields']
-        states = []
-        for other in instances_list:
+        states = [first_state]
+        for other in instances_list[1:]:
             assert isinstance(other, InstanceData), (
                 f'every element of `instances_list` must be an InstanceData, got {type(other)}'
             )
@@ -339,6 +377,9 @@ class InstanceData(BaseDataElement):
                 'the exact same key.'
             )
             states.append(state)
+        fast = _cat_tensors(first, states)
+        if fast is not None:
+            return fast
         result = _empty_like(first)
         joined = {}
         for k in first.keys():
