@@ -33,3 +33,10 @@ def built_wheels(tmp_path_factory) -> dict[str, Path]:
         dist = wheel.name.split('-')[0].replace('_', '-')
         wheels[dist] = wheel
     return wheels
+
+
+@pytest.fixture
+def in_tmp_dir(tmp_path, monkeypatch):
+    """Run the test inside its own temporary folder (the seed's tutorials use relative paths)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
