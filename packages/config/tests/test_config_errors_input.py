@@ -79,6 +79,34 @@ def test_undefined_base_variable_names_file_line_and_choices(tmp_path, write_cfg
     assert 'defined at that level: depth' in message
 
 
+
+def test_base_variable_inside_a_string_names_file_line_and_the_fix(tmp_path, write_cfg):
+    write_cfg(tmp_path, 'base.py', "model = dict(type='ResNet', depth=50)\n")
+    quoted = write_cfg(tmp_path, 'quoted.py', "_base_ = 'base.py'\nd = '{{_base_.model.depth}}'\n")
+    with pytest.raises(ValueError) as info:
+        Config.fromfile(quoted)
+    message = str(info.value)
+    assert f'{{{{_base_.model.depth}}}} in {quoted}, line 2' in message
+    assert "part of the string '{{_base_.model.depth}}'" in message
+    assert 'write it unquoted' in message
+    joined = write_cfg(tmp_path, 'joined.py', "_base_ = 'base.py'\n\nn = 'my' + {{_base_.model.type}}\n")
+    with pytest.raises(ValueError, match=r"line 3 is part of the string 'my\{\{_base_.model.type\}\}'"):
+        Config.fromfile(joined)
+
+
+@pytest.mark.parametrize('name, text, line', [
+    ('quoted.json', '{"_base_": "base.py",\n "lr": "{{ _base_.model.depth }}"}\n', 2),
+    ('quoted.yaml', "_base_: base.py\nm: {{_base_.model}}\nlr: '{{_base_.model.depth}}'\n", 3),
+])
+def test_quoted_base_variable_in_json_or_yaml_says_to_drop_the_quotes(tmp_path, write_cfg,
+                                                                      name, text, line):
+    write_cfg(tmp_path, 'base.py', "model = dict(type='ResNet', depth=50)\n")
+    path = write_cfg(tmp_path, name, text)
+    with pytest.raises(ValueError) as info:
+        Config.fromfile(path)
+    assert f'in {path}, line {line}: base variables in JSON and YAML configs are written ' \
+        'without quotes' in str(info.value)
+
 def test_runtime_error_in_python_config_names_the_file(tmp_path, write_cfg):
     path = write_cfg(tmp_path, 'boom.py', 'a = 1\nb = undefined_name\n')
     with pytest.raises(NameError) as info:

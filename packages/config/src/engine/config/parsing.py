@@ -33,6 +33,7 @@ DEPRECATION_KEY = '_deprecation_'
 _PREDEFINED = re.compile(
     r'\{\{\s*(fileDirname|fileBasenameNoExtension|fileBasename|fileExtname)\s*\}\}')
 _BASE_VAR = re.compile(r'\{\{\s*' + BASE_KEY + r'\.([\w.]+)\s*\}\}')
+_QUOTED_BASE_VAR = re.compile(r'(["\'])\s*(' + _BASE_VAR.pattern + r')\s*\1')
 # Tokens standing in for {{_base_.x}} until the bases are known; the random
 # part keeps them from colliding with real config strings.
 _TOKEN_PREFIX = f'_engine_cfg_basevar_{os.urandom(4).hex()}_'
@@ -92,6 +93,8 @@ def _load(path: str, use_predefined: bool, stack: tuple, raw: str | None = None,
     if '{{' in text:
         if use_predefined:
             text = _substitute_predefined(text, path)
+        if ext != '.py':
+            _reject_quoted_placeholders(text, path)
         text, tokens = _tokenize_base_vars(text)
 
     if trace is None:
@@ -262,11 +265,23 @@ def _tokenize_base_vars(text: str) -> tuple[str, dict[str, tuple[str, int]]]:
     return _BASE_VAR.sub(replace, text), tokens
 
 
+def _reject_quoted_placeholders(text: str, path: str) -> None:
+    """JSON/YAML: a quoted ``{{_base_.x}}`` would become a broken string; say how to write it."""
+    match = _QUOTED_BASE_VAR.search(text)
+    if match:
+        line = text.count('\n', 0, match.start()) + 1
+        raise ValueError(
+            f'{match.group(0)} in {path}, line {line}: base variables in JSON and YAML configs '
+            f'are written without quotes: {match.group(2)}')
+
+
 def _replace_tokens(value: Any, tokens: dict, base: dict, path: str) -> Any:
     if isinstance(value, str):
         if value in tokens:
             dotted, line = tokens[value]
             return copy.deepcopy(_lookup(base, dotted, f'{path}, line {line}'))
+        if _TOKEN_PREFIX in value:
+            raise _embedded_placeholder_error(value, tokens, path)
         return value
     if isinstance(value, dict):
         for key, item in value.items():
@@ -275,6 +290,18 @@ def _replace_tokens(value: Any, tokens: dict, base: dict, path: str) -> Any:
     if type(value) in (list, tuple):
         return type(value)(_replace_tokens(item, tokens, base, path) for item in value)
     return value
+
+
+def _embedded_placeholder_error(value: str, tokens: dict, path: str) -> ValueError:
+    """A placeholder that ended up inside a string: quoted, or joined to other text."""
+    token = re.search(re.escape(_TOKEN_PREFIX) + r'\d+', value).group(0)
+    dotted, line = tokens[token]
+    placeholder = f'{{{{{BASE_KEY}.{dotted}}}}}'
+    shown = value.replace(f'"{token}"', placeholder).replace(token, placeholder)
+    return ValueError(
+        f'{placeholder} in {path}, line {line} is part of the string {shown!r}: a base '
+        f'variable is substituted only as a whole value, so write it unquoted and on its '
+        f'own, e.g. `x = {placeholder}`')
 
 
 def _lookup(base: dict, dotted: str, where: str) -> Any:
