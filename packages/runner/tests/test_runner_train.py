@@ -164,6 +164,30 @@ def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path):
     assert resumed.epoch == 3
 
 
+
+def test_resume_from_a_named_checkpoint(tmp_path):
+    Runner(**toy_runner_cfg(tmp_path / 'a', train_cfg=dict(by_epoch=True, max_epochs=2))).train()
+    # resume='<path>' resumes that checkpoint, not the latest one of its own work_dir
+    cfg = toy_runner_cfg(tmp_path / 'b', train_cfg=dict(by_epoch=True, max_epochs=3),
+                         resume=str(tmp_path / 'a' / 'epoch_1.pth'),
+                         load_from=str(tmp_path / 'a' / 'epoch_2.pth'), log_level='INFO')
+    resumed = Runner(**cfg)
+    resumed.train()
+    with open(osp.join(resumed.log_dir, f'{resumed.timestamp}.log')) as f:
+        log = f.read()
+    assert 'resumed epoch: 1, iter: 6' in log and 'load_from=' in log and 'is ignored' in log
+    assert resumed.epoch == 3 and resumed.iter == 18
+    missing = toy_runner_cfg(tmp_path / 'c', resume=str(tmp_path / 'nope.pth'))
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        Runner(**missing).train()
+
+
+@pytest.mark.parametrize('resume', ['', 1, ['a.pth']])
+def test_resume_of_the_wrong_kind_is_rejected(tmp_path, resume):
+    with pytest.raises(TypeError, match=re.escape(f"resume must be True/False, 'auto' or a "
+                                                  f'checkpoint path, but got {resume!r}')):
+        Runner(**toy_runner_cfg(tmp_path, resume=resume))
+
 def _nan_after(n):
     from runner_toys import ToyModel
 

@@ -56,7 +56,6 @@ from .checkpoint import (
     CheckpointError,
     _load_checkpoint,
     _revise_keys,
-    find_latest_checkpoint,
     load_state_dict,
     save_checkpoint,
 )
@@ -66,7 +65,7 @@ from .priority import get_priority
 from .training_state import (
     gather_rng_states,
     restore_training_state,
-    resume_candidates,
+    resume_latest,
     training_checkpoint,
 )
 from .utils import set_random_seed
@@ -135,6 +134,11 @@ class Runner:
                  randomness: Optional[dict] = None,
                  experiment_name: Optional[str] = None,
                  cfg: Optional[ConfigType] = None) -> None:
+        if resume is None:  # configs sometimes say `resume = None`
+            resume = False
+        if not isinstance(resume, (bool, str)) or resume == '':
+            raise TypeError(f'resume must be True/False, \'auto\' or a checkpoint path, '
+                            f'but got {resume!r}')
         self._work_dir = osp.abspath(work_dir)
         os.makedirs(self._work_dir, exist_ok=True)
 
@@ -727,29 +731,20 @@ class Runner:
         """Load ``load_from`` or resume, once per runner."""
         if self._has_loaded:
             return
-        if self._resume and self._load_from is None:
-            self._resume_latest()
-        elif self._resume:
+        resume = self._resume
+        if isinstance(resume, str) and resume != 'auto':
+            # resume='<path>': that checkpoint's training state, like load_from + resume=True
+            if self._load_from is not None and self._load_from != resume:
+                self.logger.warning(f'resume={resume!r} names the checkpoint to resume '
+                                    f'from, so load_from={self._load_from!r} is ignored')
+            self.resume(resume)
+        elif resume and self._load_from is None:
+            resume_latest(self)
+        elif resume:
             self.resume(self._load_from)
         elif self._load_from is not None:
             self.load_checkpoint(self._load_from)
         self._has_loaded = True
-
-    def _resume_latest(self) -> None:
-        """Resume from ``last_checkpoint``; if that file is damaged, from the newest
-        intact checkpoint in ``work_dir`` (a crash mid-save never costs the run)."""
-        candidates = resume_candidates(self._work_dir, find_latest_checkpoint(self._work_dir))
-        for candidate in candidates:
-            try:
-                self.resume(candidate)
-                self.logger.info(f'Auto resumed from the latest checkpoint {candidate}.')
-                return
-            except (CheckpointError, FileNotFoundError) as err:
-                self.logger.warning(f'Cannot resume from {candidate}: {err}. '
-                                    'Trying an older checkpoint.')
-        if candidates:
-            self.logger.warning('No intact checkpoint found in '
-                                f'{self._work_dir}; training starts from scratch.')
 
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
                         revise_keys=((r'^module.', ''),), weights_only: bool = True) -> dict:

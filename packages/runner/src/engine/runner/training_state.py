@@ -23,6 +23,8 @@ import torch
 from engine.optim import OptimWrapper
 
 from .checkpoint import (
+    CheckpointError,
+    find_latest_checkpoint,
     get_state_dict,
     message_hub_from_plain,
     message_hub_to_plain,
@@ -100,6 +102,24 @@ def resume_candidates(work_dir: str, latest: Optional[str]) -> List[str]:
     others.sort(key=osp.getmtime, reverse=True)
     return candidates + [c for c in others if c != latest]
 
+
+
+def resume_latest(runner) -> None:
+    """Resume from ``last_checkpoint``; if that file is damaged, from the newest
+    intact checkpoint in ``work_dir`` (a crash mid-save never costs the run)."""
+    work_dir = runner.work_dir
+    candidates = resume_candidates(work_dir, find_latest_checkpoint(work_dir))
+    for candidate in candidates:
+        try:
+            runner.resume(candidate)
+            runner.logger.info(f'Auto resumed from the latest checkpoint {candidate}.')
+            return
+        except (CheckpointError, FileNotFoundError) as err:
+            runner.logger.warning(f'Cannot resume from {candidate}: {err}. '
+                                  'Trying an older checkpoint.')
+    if candidates:
+        runner.logger.warning(f'No intact checkpoint found in {work_dir}; '
+                              'training starts from scratch.')
 
 def restore_training_state(runner, checkpoint: dict, resume_optimizer: bool,
                            resume_param_scheduler: bool) -> None:
