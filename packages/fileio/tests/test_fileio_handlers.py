@@ -236,3 +236,23 @@ def test_dict_from_file(text_files):
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         assert dict_from_file(Path(b), backend_args={'backend': 'local'})['1'] == 'cat'
+
+
+@pytest.mark.parametrize('name, content, error', [
+    ('broken.json', b'{"a": 1,', 'JSONDecodeError'),
+    ('broken.yaml', b'a: [1, 2\nb: 3\n', 'YAMLError'),
+    ('broken.pkl', b'\x80\x04not a pickle', 'UnpicklingError'),
+])
+def test_a_file_that_does_not_parse_is_named_in_the_error(tmp_path, name, content, error):
+    import json
+
+    import yaml
+    path = tmp_path / name
+    path.write_bytes(content)
+    kinds = dict(JSONDecodeError=json.JSONDecodeError, YAMLError=yaml.YAMLError,
+                 UnpicklingError=pickle.UnpicklingError)
+    with pytest.raises(kinds[error]) as info:
+        load(str(path))
+    assert str(path) in str(info.value)
+    if error == 'JSONDecodeError':  # the parser's position survives
+        assert info.value.pos == 8 and 'line 1 column 9' in str(info.value)

@@ -240,6 +240,16 @@ def _handler(file_format: Optional[str]) -> Any:
     return handler
 
 
+def _naming_the_file(err: Exception, file: str) -> Optional[Exception]:
+    """``err`` again, of the same type, with ``file`` in its message (parsers omit it)."""
+    if isinstance(err, json.JSONDecodeError):
+        return json.JSONDecodeError(f'{err.msg} in {file}', err.doc, err.pos)
+    try:
+        return type(err)(f'{err} (while loading {file})')
+    except Exception:  # an exception type that needs other arguments: keep it as it is
+        return None
+
+
 def load(file: Union[PathLike, Any], file_format: Optional[str] = None,
          file_client_args: Optional[dict] = None, backend_args: Optional[dict] = None,
          **kwargs: Any) -> Any:
@@ -258,11 +268,15 @@ def load(file: Union[PathLike, Any], file_format: Optional[str] = None,
     check_args_conflict(file_client_args, backend_args)
     if isinstance(file, str):
         backend = _io_backend(file, file_client_args, backend_args)
-        if handler.str_like:
-            with StringIO(backend.get_text(file)) as f:
+        content = backend.get_text(file) if handler.str_like else backend.get(file)
+        try:
+            with (StringIO if handler.str_like else BytesIO)(content) as f:
                 return handler.load_from_fileobj(f, **kwargs)
-        with BytesIO(backend.get(file)) as f:
-            return handler.load_from_fileobj(f, **kwargs)
+        except Exception as err:
+            named = _naming_the_file(err, file)
+            if named is None:
+                raise
+            raise named from err
     if hasattr(file, 'read'):
         return handler.load_from_fileobj(file, **kwargs)
     raise TypeError(f'"file" must be a filepath str or a file-object, got {type(file)}')
