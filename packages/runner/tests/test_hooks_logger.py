@@ -169,3 +169,11 @@ def test_tensorboard_scalars_are_on_disk_when_train_returns(tmp_path):
     events.Reload()
     assert [e.step for e in events.Scalars('loss')] == [10, 20]
     assert len(events.Scalars('mse')) == 1  # the validation metric, flushed too
+
+
+@pytest.mark.parametrize('option, value', [('interval', '10'), ('interval', 2.5),
+                                           ('interval_exp_name', True)])
+def test_non_int_interval_is_rejected_naming_the_option(option, value):
+    with pytest.raises(TypeError, match=f'LoggerHook: {option} must be an int, but got '
+                                        f'{value!r}'):
+        LoggerHook(**{option: value})

@@ -17,7 +17,7 @@ from typing import Optional, Sequence, Union
 from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
 
-from .hook import DATA_BATCH, Hook
+from .hook import DATA_BATCH, Hook, check_int_options
 
 _GREATER_KEYS = ['acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU', 'mAcc', 'aAcc']
 _LESS_KEYS = ['loss']
@@ -79,6 +79,8 @@ class CheckpointHook(Hook):
                  less_keys: Optional[Sequence[str]] = None,
                  file_client_args: Optional[dict] = None, filename_tmpl: Optional[str] = None,
                  backend_args: Optional[dict] = None, **kwargs) -> None:
+        # an interval <= 0 saves nothing by interval (the default -1), as in the reference
+        check_int_options('CheckpointHook', interval=interval, max_keep_ckpts=max_keep_ckpts)
         self.interval = interval
         self.by_epoch = by_epoch
         self.save_optimizer = save_optimizer

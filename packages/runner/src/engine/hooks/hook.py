@@ -12,6 +12,7 @@ with a ``mode`` argument; overriding those covers all three phases.
 
 from __future__ import annotations
 
+import numbers
 from typing import Optional, Sequence, Union
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
@@ -182,3 +183,11 @@ class Hook:
         return f'{type(self).__name__}(priority={self.priority!r})'
 
 
+
+
+def check_int_options(hook: str, **options) -> None:
+    """Fail at construction, naming the option, when a count or interval is not an int
+    (a config's ``interval='10'`` would otherwise fail mid-run, without its name)."""
+    for name, value in options.items():
+        if type(value) is bool or not isinstance(value, numbers.Integral):
+            raise TypeError(f'{hook}: {name} must be an int, but got {value!r}')
