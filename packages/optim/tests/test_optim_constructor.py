@@ -117,10 +117,20 @@ def test_bad_configs_ts27():
                                        dict(custom_keys={'head': dict(lr_mult=-0.1)}))
 
 
-def test_unknown_paramwise_keys_are_accepted():
-    w = build_optim_wrapper(ToyModel(), dict(optimizer=dict(type='SGD', lr=0.01),
-                                             paramwise_cfg=dict(decay_factor=0.5)))
-    assert len(w.param_groups) == 8
+def test_unknown_paramwise_keys_warn_with_a_suggestion_and_change_nothing():
+    with pytest.warns(UserWarning, match="paramwise_cfg key 'bias_lr_multt' is not an option of "
+                                         "DefaultOptimWrapperConstructor and has no effect; did "
+                                         "you mean 'bias_lr_mult'"):
+        w = build_optim_wrapper(ToyModel(), dict(optimizer=dict(type='SGD', lr=0.01),
+                                                 paramwise_cfg=dict(bias_lr_multt=2.0)))
+    assert len(w.param_groups) == 8 and {g['lr'] for g in w.param_groups} == {0.01}
+
+    class DecayConstructor(DefaultOptimWrapperConstructor):  # reads a key of its own
+        pass
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        DecayConstructor(dict(optimizer=dict(type='SGD', lr=0.01)), dict(decay_rate=0.9))
 
 
 def test_norm_decay_mult_ts26(caplog):

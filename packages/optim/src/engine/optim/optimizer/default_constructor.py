@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import warnings
 from typing import Any, Dict, List, Optional
@@ -25,6 +26,7 @@ _DCN_NAMES = frozenset({'DeformConv2d', 'ModulatedDeformConv2d', 'DeformConv2dPa
 _MULTIPLIERS = ('lr_mult', 'decay_mult', 'bias_lr_mult', 'bias_decay_mult',
                 'norm_decay_mult', 'dwconv_decay_mult', 'dcn_offset_lr_mult')
 _DECAY_KEYS = ('bias_decay_mult', 'norm_decay_mult', 'dwconv_decay_mult')
+_PARAMWISE_KEYS = frozenset(_MULTIPLIERS + ('custom_keys', 'bypass_duplicate'))
 
 
 def _is_dcn(module: nn.Module) -> bool:
@@ -52,7 +54,7 @@ class DefaultOptimWrapperConstructor:
     - ``bypass_duplicate``: skip parameters shared between modules (with a warning)
       instead of letting torch reject the duplicate.
 
-    Unknown keys are accepted so that subclasses can add their own.
+    Unknown keys get a warning (most are typos); subclasses may read keys of their own.
     """
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None):
@@ -93,6 +95,14 @@ class DefaultOptimWrapperConstructor:
                     raise ValueError(f'base_wd should not be None: custom_keys[{name!r}] '
                                      'sets decay_mult but the optimizer has no '
                                      'weight_decay')
+        if type(self) is DefaultOptimWrapperConstructor:  # subclasses read keys of their own
+            for key in cfg.keys() - _PARAMWISE_KEYS:
+                close = difflib.get_close_matches(str(key), sorted(_PARAMWISE_KEYS), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ''
+                warnings.warn(f'paramwise_cfg key {key!r} is not an option of '
+                              f'DefaultOptimWrapperConstructor and has no effect{hint} '
+                              f'(options: {", ".join(sorted(_PARAMWISE_KEYS))})',
+                              stacklevel=3)
         for key in _DECAY_KEYS:
             if key in cfg and self.base_wd is None:
                 raise ValueError(f'base_wd should not be None: paramwise_cfg sets {key} '
