@@ -72,7 +72,8 @@ from .utils import set_random_seed
 
 ConfigType = Union[dict, Config, ConfigDict]
 
-# (key, type, priority) of the hooks every runner has unless told otherwise.
+# (key, type) of the hooks every runner has unless told otherwise; each hook class
+# carries its own priority.
 DEFAULT_HOOKS = (
     ('runtime_info', 'RuntimeInfoHook'),
     ('timer', 'IterTimerHook'),
@@ -83,7 +84,7 @@ DEFAULT_HOOKS = (
 )
 
 
-def _check_group(name: str, **parts) -> None:
+def _check_group(**parts) -> None:
     """``parts`` must be all None or all given."""
     given = [k for k, v in parts.items() if v is not None]
     if given and len(given) != len(parts):
@@ -156,11 +157,11 @@ class Runner:
             val_cfg = dict()
         if test_dataloader is not None and test_evaluator is not None and test_cfg is None:
             test_cfg = dict()
-        _check_group('train', train_dataloader=train_dataloader, train_cfg=train_cfg,
+        _check_group(train_dataloader=train_dataloader, train_cfg=train_cfg,
                      optim_wrapper=optim_wrapper)
-        _check_group('val', val_dataloader=val_dataloader, val_cfg=val_cfg,
+        _check_group(val_dataloader=val_dataloader, val_cfg=val_cfg,
                      val_evaluator=val_evaluator)
-        _check_group('test', test_dataloader=test_dataloader, test_cfg=test_cfg,
+        _check_group(test_dataloader=test_dataloader, test_cfg=test_cfg,
                      test_evaluator=test_evaluator)
         if param_scheduler is not None and optim_wrapper is None:
             raise ValueError('param_scheduler should be None when optim_wrapper is None, '
