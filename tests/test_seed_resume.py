@@ -1,12 +1,7 @@
 """The seed's resume tutorial (§21), run as written.
 
-Only what cannot run here is replaced: torchvision datasets and models (not installed)
-become small in-memory datasets of the same shapes and a tiny network with the same
-interface, mmcv's ``to_tensor`` becomes ``torch.from_numpy``, and the epoch counts and
-dataset sizes are cut so each tutorial runs in about a second. Everything else (the
-classes, the Runner arguments, the relative work dirs) is the seed's code. Each test runs
-in its own temporary folder so the tutorials' relative paths land there.
-The stand-ins live in ``tutorial_standins.py``.
+What stands in for the tutorials' downloads, and the other changes, are listed in
+``tutorial_standins.py``.
 """
 
 from __future__ import annotations

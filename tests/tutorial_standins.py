@@ -1,7 +1,11 @@
-"""Stand-ins for what the seed's tutorials download, and helpers to read their output.
+"""The seed's tutorials, run as written with ``mmengine`` replaced by ``engine``: shared parts.
 
-torchvision is not installed: its datasets and models become small in-memory data of the
-same shapes and a tiny network with the same interface.
+Only what cannot run here is replaced: torchvision datasets and models (not installed)
+become small in-memory datasets of the same shapes and a tiny network with the same
+interface, mmcv's ``to_tensor`` becomes ``torch.from_numpy``, and the epoch counts and
+dataset sizes are cut so each tutorial runs in about a second. Everything else (the
+classes, the Runner arguments, the relative work dirs) is the seed's code. Each test runs
+in its own temporary folder so the tutorials' relative paths land there.
 """
 
 from __future__ import annotations
