@@ -109,10 +109,24 @@ def _assert_same_state(a: dict, b: dict) -> None:
     assert list(a['losses']) == list(b['losses'])
 
 
-@pytest.mark.parametrize('loop', ['epoch', 'iter', 'epoch_accumulate'])
+@pytest.mark.parametrize('loop', ['epoch', 'iter', 'epoch_accumulate', 'epoch_mid',
+                                  'epoch_last_batch'])
 def test_resume_is_bit_exact(tmp_path, loop):
     overrides = {}
-    if loop == 'iter':
+    if loop in ('epoch_mid', 'epoch_last_batch'):
+        # an epoch-based run checkpointed by iteration: resumed inside an epoch (after
+        # batch 2 of 6), or after an epoch's last batch but before its end-of-epoch hooks
+        every = 4 if loop == 'epoch_mid' else 6
+        overrides = dict(
+            train_cfg=dict(by_epoch=True, max_epochs=4, val_interval=1),
+            param_scheduler=[dict(type='MultiStepLR', milestones=[2], gamma=0.5),
+                             dict(type='LinearLR', start_factor=0.5, by_epoch=False,
+                                  begin=0, end=15)],
+            default_hooks=dict(logger=dict(type='LoggerHook', interval=2),
+                               checkpoint=dict(type='CheckpointHook', interval=every,
+                                               by_epoch=False)))
+        crash_at = 10 if loop == 'epoch_mid' else 12
+    elif loop == 'iter':
         overrides = dict(
             train_cfg=dict(by_epoch=False, max_iters=16, val_interval=5),
             train_dataloader=dict(dataset=dict(type='ToyDataset'),
@@ -136,8 +150,9 @@ def test_resume_is_bit_exact(tmp_path, loop):
     uninterrupted = Runner(**toy_runner_cfg(tmp_path / 'a', model=model_cfg, **overrides))
     uninterrupted.train()
 
+    by_iter = loop in ('iter', 'epoch_mid', 'epoch_last_batch')
     crashing = Runner(**toy_runner_cfg(tmp_path / 'b', model=dict(model_cfg), **overrides,
-                                       custom_hooks=[_StopAfterEpoch(crash_at, loop == 'iter')]))
+                                       custom_hooks=[_StopAfterEpoch(crash_at, by_iter)]))
     with pytest.raises(KeyboardInterrupt):
         crashing.train()
 
@@ -147,6 +162,21 @@ def test_resume_is_bit_exact(tmp_path, loop):
     assert resumed.iter == uninterrupted.iter
     _assert_same_state(_final_state(uninterrupted), _final_state(resumed))
 
+
+
+def test_resume_with_a_changed_dataloader_restarts_the_epoch_and_says_why(tmp_path, caplog):
+    hooks = dict(checkpoint=dict(type='CheckpointHook', interval=4, by_epoch=False))
+    cfg = toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=1),
+                         default_hooks=hooks)
+    Runner(**cfg).train()  # 6 batches of 4: iter_4.pth holds 4 batches of epoch 1
+    cfg = toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=1),
+                         resume=str(tmp_path / 'iter_4.pth'), default_hooks=hooks)
+    cfg['train_dataloader']['batch_size'] = 8  # now 3 batches an epoch
+    resumed = Runner(**cfg)
+    with caplog.at_level('WARNING', logger='engine.runner.loops'):
+        resumed.train()
+    assert 'iteration 4 does not fall inside epoch 1 of 3 batches' in caplog.text
+    assert resumed.iter == 4 + 3  # the whole epoch ran again
 
 def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path):
     cfg = toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2))

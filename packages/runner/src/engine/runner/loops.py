@@ -112,10 +112,16 @@ class EpochBasedTrainLoop(_TrainLoop):
         self._max_epochs = int(max_epochs)
         assert self._max_epochs == max_epochs, f'max_epochs must be an int, got {max_epochs!r}'
         self._max_iters = self._max_epochs * len(self.dataloader)
+        self._resume_batches = 0  # batches of the current epoch a resumed run skips
 
     def run(self) -> torch.nn.Module:
         runner = self.runner
         runner.call_hook('before_train')
+        # A run resumed from a checkpoint saved inside an epoch (an iteration-interval
+        # CheckpointHook) continues that epoch after its last trained batch, so the
+        # resumed run sees the same batches, and counts the same iterations, as one
+        # that never stopped.
+        self._resume_batches = self._batches_done_in_epoch()
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
             self._decide_current_val_interval()
@@ -127,12 +133,28 @@ class EpochBasedTrainLoop(_TrainLoop):
 
     def run_epoch(self) -> None:
         runner = self.runner
-        runner.call_hook('before_train_epoch')
+        runner.call_hook('before_train_epoch')  # sets the sampler's epoch: same order
         runner.model.train()
-        for idx, data_batch in enumerate(self.dataloader):
+        start, self._resume_batches = self._resume_batches, 0
+        if not start:
+            batches = self.dataloader
+        elif start < len(self.dataloader):
+            batches = iterate_from(self.dataloader, start)
+        else:  # saved after the epoch's last batch: only its end (hooks, validation) is left
+            batches = ()
+        for idx, data_batch in enumerate(batches, start):
             self.run_iter(idx, data_batch)
         runner.call_hook('after_train_epoch')
         self._epoch += 1
+
+    def _batches_done_in_epoch(self) -> int:
+        done = self._iter - self._epoch * len(self.dataloader)
+        if 0 <= done <= len(self.dataloader):
+            return done
+        logger.warning('iteration %d does not fall inside epoch %d of %d batches (did the '
+                       'dataloader change since the checkpoint?): the epoch starts from its '
+                       'first batch', self._iter, self._epoch + 1, len(self.dataloader))
+        return 0
 
     def run_iter(self, idx: int, data_batch) -> None:
         runner = self.runner
@@ -145,6 +167,20 @@ class EpochBasedTrainLoop(_TrainLoop):
     def _decide_current_val_interval(self) -> None:
         step = bisect.bisect(self.dynamic_milestones, self._epoch + 1)
         self.val_interval = self.dynamic_intervals[step - 1]
+
+
+def iterate_from(dataloader, skip_batches: int):
+    """An iterator over ``dataloader`` past its first ``skip_batches`` batches (resuming).
+
+    The uninterrupted run created its iterator (which draws a seed from torch's
+    global RNG) and loaded those batches (random transforms draw too) before the
+    checkpoint's RNG state was taken, so none of that may draw again here.
+    """
+    with preserved_rng_state():
+        iterator = iter(dataloader)
+        for _ in range(skip_batches):  # no fast path: consume the batches
+            next(iterator)
+    return iterator
 
 
 class _InfiniteDataloaderIterator:
@@ -178,14 +214,7 @@ class _InfiniteDataloaderIterator:
                 sampler.set_epoch(self._epoch)
         if not skip_batches:
             return iter(self._dataloader)
-        # Resuming: the uninterrupted run created its iterator (which draws a
-        # seed from torch's global RNG) before the checkpoint's RNG state was
-        # taken, so this one must not draw again.
-        with preserved_rng_state():
-            iterator = iter(self._dataloader)
-            for _ in range(skip_batches):  # no fast path: consume the batches
-                next(iterator)
-        return iterator
+        return iterate_from(self._dataloader, skip_batches)
 
     def __iter__(self):
         return self
