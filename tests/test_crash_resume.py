@@ -2,7 +2,8 @@
 ('auto'), and check that nothing was lost: checkpoints are never torn,
 `last_checkpoint` always names a complete file, at most one checkpoint
 interval is redone, and the resumed run ends bit-identical to an
-uninterrupted one."""
+uninterrupted one. SIGTERM (preemption) loses not even that: the iteration in
+progress is saved before the process ends."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ SCRIPT = Path(__file__).parent / 'scripts' / 'crash_train.py'
 ENV = dict(os.environ, OMP_NUM_THREADS='1')
 
 
-def _run(work_dir: Path, out: Path, resume: bool = False) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, str(SCRIPT), str(work_dir), str(out)] + (['--resume'] if resume
-                                                                     else [])
+def _run(work_dir: Path, out: Path, resume: bool = False, *options: str
+         ) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(SCRIPT), str(work_dir), str(out), *options] + (
+        ['--resume'] if resume else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=ENV)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     return proc
@@ -88,6 +90,45 @@ def test_kill_then_resume_loses_nothing(tmp_path, reference, marker, occurrence)
     _assert_no_torn_checkpoint(work)
     assert not list(work.glob('.*.tmp')), 'temp files of the killed save were left behind'
 
+    final = torch.load(tmp_path / 'final.pt', weights_only=True)
+    for key, value in reference.items():
+        assert torch.equal(value, final[key]), key
+
+
+@pytest.mark.timeout(400)
+def test_sigterm_to_the_process_group_saves_the_iteration_in_progress(tmp_path, reference):
+    """What Slurm does on preemption: SIGTERM to every process of the job, the
+    DataLoader workers included. No periodic checkpoint is due during the run."""
+    work = tmp_path / 'work'
+    options = ('--workers', '2', '--ckpt-interval', '100')
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(work), str(tmp_path / 'x.pt'),
+                             *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=ENV, start_new_session=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith('ITER 6'):
+                os.killpg(proc.pid, signal.SIGTERM)
+                break
+        else:
+            pytest.fail('the run ended before iteration 6')
+        rest = proc.stdout.read()
+        stderr = proc.stderr.read()
+    finally:
+        proc.wait(timeout=120)
+    # it ended by that SIGTERM, after saving the iteration it was in (or the next one,
+    # had the signal landed after that iteration's hooks had run)
+    assert proc.returncode == -signal.SIGTERM, stderr[-3000:]
+    saved = sorted(work.glob('iter_*.pth'))
+    assert [p.name for p in saved] in (['iter_7.pth'], ['iter_8.pth']), stderr[-3000:]
+    stopped_after = int(saved[0].stem.split('_')[1])
+    assert (work / 'last_checkpoint').read_text() == str(saved[0])
+    assert 'SIGTERM received: saving' in stderr + rest
+    _assert_no_torn_checkpoint(work)
+
+    resumed = _run(work, tmp_path / 'final.pt', True, *options)
+    resumed_iters = [int(line.split()[1]) for line in resumed.stdout.splitlines()
+                     if line.startswith('ITER')]
+    assert resumed_iters[0] == stopped_after  # no iteration is trained twice
     final = torch.load(tmp_path / 'final.pt', weights_only=True)
     for key, value in reference.items():
         assert torch.equal(value, final[key]), key

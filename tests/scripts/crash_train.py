@@ -1,7 +1,7 @@
 """A small iteration-based run that announces where it is, so that
-tests/test_crash_resume.py can SIGKILL it at a chosen moment.
+tests/test_crash_resume.py can SIGKILL (or SIGTERM) it at a chosen moment.
 
-usage: crash_train.py WORK_DIR OUT_FILE [--resume]
+usage: crash_train.py WORK_DIR OUT_FILE [--resume] [--workers N] [--ckpt-interval N]
 """
 
 import os
@@ -37,8 +37,13 @@ class Announce(Hook):
         print('SAVE', flush=True)
 
 
+def _option(name: str, default: int) -> int:
+    return int(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
+
+
 def main() -> None:
     work_dir, out_file = sys.argv[1], sys.argv[2]
+    workers, interval = _option('--workers', 0), _option('--ckpt-interval', 4)
     cfg = toy_runner_cfg(
         work_dir, resume='--resume' in sys.argv, log_level='INFO',
         model=dict(type='ToyModel', dropout=0.2),
@@ -46,9 +51,11 @@ def main() -> None:
         train_cfg=dict(by_epoch=False, max_iters=16, val_interval=4),
         train_dataloader=dict(dataset=dict(type='ToyDataset'),
                               sampler=dict(type='InfiniteSampler', shuffle=True),
-                              batch_size=4, num_workers=0),
+                              batch_size=4, num_workers=workers,
+                              persistent_workers=workers > 0),
         param_scheduler=dict(type='MultiStepLR', milestones=[8], gamma=0.5, by_epoch=False),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=4, by_epoch=False)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=interval,
+                                           by_epoch=False)),
         custom_hooks=[Announce()])
     runner = Runner(**cfg)
     runner.train()

@@ -138,7 +138,8 @@ def test_is_noop_detects_overrides():
             set(stages)
     assert 'before_train' in stages and 'after_run' not in stages
     assert set(CheckpointHook().get_triggered_stages()) == {
-        'before_train', 'after_train_epoch', 'after_train_iter', 'after_val_epoch'}
+        'before_train', 'after_train_epoch', 'after_train_iter', 'after_val_epoch',
+        'after_run'}  # after_run hands SIGTERM back
 
 
 def test_helper_predicates():

@@ -4,6 +4,10 @@ Order of a periodic save: the checkpoint file is written atomically (by
 ``engine.runner.save_checkpoint``), then ``work_dir/last_checkpoint`` is
 replaced atomically, then old files beyond ``max_keep_ckpts`` are removed.
 A crash at any point leaves ``last_checkpoint`` naming a complete file.
+
+SIGTERM (a cluster preempting the job) during a single-process training run
+costs nothing: the current iteration finishes, a checkpoint of it is saved, and
+the process then ends by that SIGTERM (see ``deferred_signal.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Optional, Sequence, Union
 from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
 
+from .deferred_signal import DeferredSignal
 from .hook import DATA_BATCH, Hook, check_int_options
 
 _GREATER_KEYS = ['acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU', 'mAcc', 'aAcc']
@@ -66,6 +71,9 @@ class CheckpointHook(Hook):
         greater_keys / less_keys: replace the key lists used to infer ``rule``.
         filename_tmpl: e.g. ``'epoch_{}.pth'`` (exactly one ``{}``).
         backend_args: engine.fileio backend arguments for ``out_dir``.
+        save_on_sigterm: on SIGTERM, finish the iteration, save it (``iter_{n}.pth``
+            in epoch-based runs) and only then end the process (single-process
+            runs, where SIGTERM has its default handling).
         **kwargs: passed on to ``runner.save_checkpoint``.
     """
 
@@ -78,7 +86,8 @@ class CheckpointHook(Hook):
                  greater_keys: Optional[Sequence[str]] = None,
                  less_keys: Optional[Sequence[str]] = None,
                  file_client_args: Optional[dict] = None, filename_tmpl: Optional[str] = None,
-                 backend_args: Optional[dict] = None, **kwargs) -> None:
+                 backend_args: Optional[dict] = None, save_on_sigterm: bool = True,
+                 **kwargs) -> None:
         # an interval <= 0 saves nothing by interval (the default -1), as in the reference
         check_int_options('CheckpointHook', interval=interval, max_keep_ckpts=max_keep_ckpts)
         self.interval = interval
@@ -88,6 +97,8 @@ class CheckpointHook(Hook):
         self.out_dir = out_dir
         self.max_keep_ckpts = max_keep_ckpts
         self.save_last = save_last
+        self.save_on_sigterm = save_on_sigterm
+        self._sigterm = DeferredSignal()
         self.args = kwargs
         check_args_conflict(file_client_args, backend_args)
         self.backend_args = backend_args if backend_args is not None else file_client_args
@@ -173,6 +184,11 @@ class CheckpointHook(Hook):
             else:
                 for key in self.key_indicators:
                     self.best_ckpt_path_dict[key] = info.get(f'best_ckpt_{key}')
+        if self.save_on_sigterm and runner.world_size == 1:
+            self._sigterm.install()
+
+    def after_run(self, runner) -> None:  # also after a failed run
+        self._sigterm.uninstall()
 
     # ---------------------------------------------------------- periodic
     def after_train_epoch(self, runner) -> None:
@@ -185,27 +201,49 @@ class CheckpointHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
-        if self.by_epoch:
-            return
-        # every iteration: the every_n_train_iters / is_last_train_iter checks, inlined
-        done = runner.iter + 1
-        n = self.interval
-        if (n > 0 and done % n == 0) or (self.save_last and done == runner.max_iters):
-            runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations')
-            self._save_checkpoint(runner, runner.iter + 1)
+        saved = False
+        if not self.by_epoch:
+            # every iteration: the every_n_train_iters / is_last_train_iter checks, inlined
+            done = runner.iter + 1
+            n = self.interval
+            if (n > 0 and done % n == 0) or (self.save_last and done == runner.max_iters):
+                runner.logger.info(f'Saving checkpoint at {done} iterations')
+                self._save_checkpoint(runner, done)
+                saved = True
+        if self._sigterm.received:
+            self._save_and_stop(runner, saved)
 
-    def _save_checkpoint(self, runner, step: int) -> None:
-        filename = self.filename_tmpl.format(step)
+    def _save_and_stop(self, runner, saved: bool) -> None:
+        """SIGTERM arrived during this iteration: save it, then let the signal end the run."""
+        done = runner.iter + 1
+        if not saved:
+            # inside an epoch, an iteration checkpoint: the epoch-based loop resumes mid-epoch
+            filename = f'iter_{done}.pth' if self.by_epoch else self.filename_tmpl.format(done)
+            runner.logger.warning(f'SIGTERM received: saving {filename} at {done} iterations '
+                                  'before stopping')
+            self._save_checkpoint(runner, done, filename)
+        runner.logger.warning(f'Stopping on SIGTERM; resume=True continues from iteration '
+                              f'{done}.')
+        runner.visualizer.flush()
+        self._sigterm.stop()
+
+    def _save_checkpoint(self, runner, step: int, filename: Optional[str] = None) -> None:
+        """Save ``filename`` (default: the template's name for ``step``) and point
+        ``last_checkpoint`` at it; only template-named periodic saves count towards
+        ``max_keep_ckpts``."""
+        periodic = filename is None
+        if periodic:
+            filename = self.filename_tmpl.format(step)
         runner.save_checkpoint(self.out_dir, filename, save_optimizer=self.save_optimizer,
                                save_param_scheduler=self.save_param_scheduler,
-                               by_epoch=self.by_epoch, backend_args=self.backend_args,
-                               **self.args)
+                               by_epoch=self.by_epoch and periodic,
+                               backend_args=self.backend_args, **self.args)
         if runner.rank != 0:
             return
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         _write_text_atomically(osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
-        if self.max_keep_ckpts > 0:
+        if self.max_keep_ckpts > 0 and periodic:
             self._remove_old_checkpoints(step)
 
     def _remove_old_checkpoints(self, step: int) -> None:

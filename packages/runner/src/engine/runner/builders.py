@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import signal
 from functools import partial
 from typing import Callable, Optional, Union
 
@@ -84,9 +85,30 @@ def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = 
                            f'COLLATE_FUNCTIONS; registered: {known}')
         collate_fn = partial(collate_fn, **collate_cfg)
 
+    if cfg.get('num_workers', 0) > 0:
+        init_fn = partial(start_worker, init_fn=init_fn)
     return DataLoader(dataset=dataset, sampler=sampler if batch_sampler is None else None,
                       batch_sampler=batch_sampler, collate_fn=collate_fn,
                       worker_init_fn=init_fn, **cfg)
+
+
+def start_worker(worker_id: int, init_fn: Optional[Callable] = None) -> None:
+    """Set up a DataLoader worker of a config-built loader, then run ``init_fn``.
+
+    Slurm preempts a job with SIGTERM to every process, workers included. A worker
+    that died at once would make the trainer fail mid-iteration ("worker exited
+    unexpectedly") before CheckpointHook saves it; so a worker outlives the first
+    SIGTERM by up to a minute. It ends with the trainer, which stops itself once the
+    checkpoint is written; a second SIGTERM ends it at once.
+    """
+    signal.signal(signal.SIGTERM, _end_worker_later)
+    if init_fn is not None:
+        init_fn(worker_id)
+
+
+def _end_worker_later(signum: int, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.alarm(60)  # SIGALRM's default action ends the process
 
 
 def build_evaluator(evaluator: Union[Evaluator, dict, list]) -> Evaluator:
