@@ -14,21 +14,14 @@ import torch
 SCRIPT = Path(__file__).parent / 'scripts' / 'dist_train.py'
 
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def _torchrun(tmp_path, *extra, timeout=240):
     out = tmp_path / 'out'
     out.mkdir(exist_ok=True)
     # two CPU ranks by design (a GPU machine may have one GPU for both): hide GPUs
     env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_ADDR='127.0.0.1', CUDA_VISIBLE_DEVICES='')
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
-           '--master_addr', '127.0.0.1', '--master_port', str(_free_port()),
-           str(SCRIPT), str(tmp_path / 'work'), str(out), *extra]
+    # --standalone: torchrun picks a free port itself (no race with other processes)
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node',
+           '2', str(SCRIPT), str(tmp_path / 'work'), str(out), *extra]
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     return proc, out, time.monotonic() - start
