@@ -108,7 +108,8 @@ def start_worker(worker_id: int, init_fn: Optional[Callable] = None) -> None:
 
 def _end_worker_later(signum: int, frame) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.alarm(60)  # SIGALRM's default action ends the process
+    if hasattr(signal, 'alarm'):  # not on Windows
+        signal.alarm(60)  # SIGALRM's default action ends the process
 
 
 def build_evaluator(evaluator: Union[Evaluator, dict, list]) -> Evaluator:
