@@ -216,15 +216,21 @@ class CheckpointHook(Hook):
     def _save_and_stop(self, runner, saved: bool) -> None:
         """SIGTERM arrived during this iteration: save it, then let the signal end the run."""
         done = runner.iter + 1
-        if not saved:
-            # inside an epoch, an iteration checkpoint: the epoch-based loop resumes mid-epoch
-            filename = f'iter_{done}.pth' if self.by_epoch else self.filename_tmpl.format(done)
-            runner.logger.warning(f'SIGTERM received: saving {filename} at {done} iterations '
-                                  'before stopping')
-            self._save_checkpoint(runner, done, filename)
-        runner.logger.warning(f'Stopping on SIGTERM; resume=True continues from iteration '
-                              f'{done}.')
-        runner.visualizer.flush()
+        try:
+            if not saved:
+                # inside an epoch, an iteration checkpoint: the epoch-based loop resumes
+                # mid-epoch
+                filename = (f'iter_{done}.pth' if self.by_epoch
+                            else self.filename_tmpl.format(done))
+                runner.logger.warning(f'SIGTERM received: saving {filename} at {done} '
+                                      'iterations before stopping')
+                self._save_checkpoint(runner, done, filename)
+            runner.logger.warning(f'Stopping on SIGTERM; resume=True continues from '
+                                  f'iteration {done}.')
+            runner.visualizer.flush()
+        except Exception:  # the signal still ends the run: say why nothing was saved
+            runner.logger.exception('Saving on SIGTERM failed; the last checkpoint is '
+                                    'the one before')
         self._sigterm.stop()
 
     def _save_checkpoint(self, runner, step: int, filename: Optional[str] = None) -> None:
