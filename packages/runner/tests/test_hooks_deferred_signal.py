@@ -14,6 +14,7 @@ import sys
 import threading
 
 import pytest
+import torch
 from runner_toys import toy_runner_cfg
 
 from engine.hooks import CheckpointHook, Hook
@@ -106,3 +107,64 @@ def test_a_signal_not_acted_on_is_delivered_when_handed_back():
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                           timeout=60)
     assert proc.stdout == 'deferred\n' and proc.returncode == -signal.SIGTERM, proc.stderr
+
+
+_EPOCH_RUN = '''
+import os, signal, sys
+import torch
+from runner_toys import toy_runner_cfg
+from engine.hooks import Hook
+from engine.runner import Runner
+
+work, mode = sys.argv[1], sys.argv[2]
+
+class Preempt(Hook):  # SIGTERM arrives during the 3rd iteration of epoch 2
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if mode != 'resume' and runner.iter == 8:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+class BrokenDisk(Hook):  # the disk fills up after epoch 1's checkpoint
+    def before_save_checkpoint(self, runner, checkpoint):
+        if runner.iter >= 8:
+            raise OSError('No space left on device')
+
+hooks = [Preempt()] + ([BrokenDisk()] if mode == 'broken' else [])
+runner = Runner(**toy_runner_cfg(work, custom_hooks=hooks, resume=mode == 'resume',
+                                 model=dict(type='ToyModel', dropout=0.3),
+                                 log_level='INFO'))
+runner.train()
+torch.save(runner.model.state_dict(), os.path.join(work, f'final_{mode}.pt'))
+'''
+
+
+def _epoch_run(work, mode):
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(__file__), OMP_NUM_THREADS='1')
+    return subprocess.run([sys.executable, '-c', _EPOCH_RUN, str(work), mode],
+                          capture_output=True, text=True, timeout=180, env=env)
+
+
+def test_sigterm_in_an_epoch_based_run_saves_mid_epoch_and_resumes_exactly(tmp_path):
+    reference = _epoch_run(tmp_path / 'ref', 'plain')
+    assert reference.returncode == -signal.SIGTERM
+    # the iteration in progress (the 9th, in epoch 2) is saved under an iteration name
+    assert (tmp_path / 'ref' / 'iter_9.pth').is_file()
+    assert 'SIGTERM received: saving iter_9.pth at 9 iterations' in reference.stdout
+    resumed = _epoch_run(tmp_path / 'ref', 'resume')
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 'resumed epoch: 1, iter: 9' in resumed.stdout
+
+    uninterrupted_cfg = toy_runner_cfg(tmp_path / 'whole', model=dict(type='ToyModel',
+                                                                      dropout=0.3))
+    runner = Runner(**uninterrupted_cfg)
+    runner.train()
+    final = torch.load(tmp_path / 'ref' / 'final_resume.pt', weights_only=True)
+    for key, value in runner.model.state_dict().items():
+        assert torch.equal(value, final[key]), key
+
+
+def test_a_failed_save_on_sigterm_is_reported_and_the_run_still_ends(tmp_path):
+    proc = _epoch_run(tmp_path, 'broken')
+    assert proc.returncode == -signal.SIGTERM
+    assert 'Saving on SIGTERM failed' in proc.stdout and 'No space left on device' in proc.stdout
+    assert not list(tmp_path.glob('iter_*.pth'))
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'epoch_1.pth')
