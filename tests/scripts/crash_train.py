@@ -5,6 +5,7 @@ usage: crash_train.py WORK_DIR OUT_FILE [--resume] [--workers N] [--ckpt-interva
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -42,6 +43,7 @@ def _option(name: str, default: int) -> int:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as a fresh shell would start it
     work_dir, out_file = sys.argv[1], sys.argv[2]
     workers, interval = _option('--workers', 0), _option('--ckpt-interval', 4)
     cfg = toy_runner_cfg(

@@ -22,6 +22,13 @@ from engine.hooks.deferred_signal import DeferredSignal
 from engine.runner import Runner
 
 
+@pytest.fixture(autouse=True)
+def _default_sigterm():
+    """These tests start from SIGTERM's default, whatever the test process inherited."""
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
 class _RecordHandler(Hook):
     def __init__(self):
         self.seen = []
@@ -111,6 +118,7 @@ def test_a_signal_not_acted_on_is_delivered_when_handed_back():
 
 _EPOCH_RUN = '''
 import os, signal, sys
+signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as a fresh shell would start it
 import torch
 from runner_toys import toy_runner_cfg
 from engine.hooks import Hook
