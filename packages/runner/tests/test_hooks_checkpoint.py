@@ -271,10 +271,12 @@ def test_best_score_survives_resume(tmp_path):
     assert [n for n in _pth(tmp_path) if n.startswith('best')] == ['best_accuracy_epoch_5.pth']
 
 
-@pytest.mark.parametrize('option, value', [('interval', '1'), ('max_keep_ckpts', 1.0)])
+@pytest.mark.parametrize('option, value', [('interval', '1'), ('max_keep_ckpts', 1.5)])
 def test_non_int_interval_or_count_is_rejected_naming_the_option(option, value):
     with pytest.raises(TypeError, match=f'CheckpointHook: {option} must be an int, but got '
                                         f'{value!r}'):
         CheckpointHook(**{option: value})
     import numpy as np
     assert getattr(CheckpointHook(**{option: np.int64(2)}), option) == 2  # numpy ints are ints
+    hook = CheckpointHook(**{option: 1e9})  # so are whole floats (1e9: "never")
+    assert getattr(hook, option) == 10**9 and type(getattr(hook, option)) is int

@@ -177,3 +177,5 @@ def test_non_int_interval_is_rejected_naming_the_option(option, value):
     with pytest.raises(TypeError, match=f'LoggerHook: {option} must be an int, but got '
                                         f'{value!r}'):
         LoggerHook(**{option: value})
+    hook = LoggerHook(interval=50.0)  # a whole float, as configs sometimes write it
+    assert hook.interval == 50 and type(hook.interval) is int

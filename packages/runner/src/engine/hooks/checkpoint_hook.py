@@ -22,7 +22,7 @@ from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
 
 from .deferred_signal import DeferredSignal
-from .hook import DATA_BATCH, Hook, check_int_options
+from .hook import DATA_BATCH, Hook, int_options
 
 _GREATER_KEYS = ['acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU', 'mAcc', 'aAcc']
 _LESS_KEYS = ['loss']
@@ -89,7 +89,8 @@ class CheckpointHook(Hook):
                  backend_args: Optional[dict] = None, save_on_sigterm: bool = True,
                  **kwargs) -> None:
         # an interval <= 0 saves nothing by interval (the default -1), as in the reference
-        check_int_options('CheckpointHook', interval=interval, max_keep_ckpts=max_keep_ckpts)
+        interval, max_keep_ckpts = int_options('CheckpointHook', interval=interval,
+                                               max_keep_ckpts=max_keep_ckpts)
         self.interval = interval
         self.by_epoch = by_epoch
         self.save_optimizer = save_optimizer

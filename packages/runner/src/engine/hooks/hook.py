@@ -185,9 +185,17 @@ class Hook:
 
 
 
-def check_int_options(hook: str, **options) -> None:
-    """Fail at construction, naming the option, when a count or interval is not an int
-    (a config's ``interval='10'`` would otherwise fail mid-run, without its name)."""
+def int_options(hook: str, **options) -> list:
+    """The options as ints; a TypeError naming the option for anything but a whole number.
+
+    A config's ``interval='10'`` would otherwise fail mid-run, without its name.
+    Whole floats (``interval=1e9``, which the reference accepts) become ints.
+    """
+    values = []
     for name, value in options.items():
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if type(value) is bool or not isinstance(value, numbers.Integral):
             raise TypeError(f'{hook}: {name} must be an int, but got {value!r}')
+        values.append(int(value))
+    return values

@@ -10,7 +10,7 @@ from typing import Optional, Sequence, Union
 from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
 
-from .hook import DATA_BATCH, Hook, check_int_options
+from .hook import DATA_BATCH, Hook, int_options
 
 SUFFIX_TYPE = Union[Sequence[str], str]
 
@@ -42,7 +42,8 @@ class LoggerHook(Hook):
                 or (isinstance(out_dir, tuple) and all(isinstance(o, str) for o in out_dir))):
             raise TypeError('out_dir should be None, a string or a tuple of strings, '
                             f'but got {out_dir!r}')
-        check_int_options('LoggerHook', interval=interval, interval_exp_name=interval_exp_name)
+        interval, interval_exp_name = int_options(
+            'LoggerHook', interval=interval, interval_exp_name=interval_exp_name)
         self.interval = interval
         self.ignore_last = ignore_last
         self.interval_exp_name = interval_exp_name
