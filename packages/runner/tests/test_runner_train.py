@@ -212,7 +212,7 @@ def test_resume_from_a_named_checkpoint(tmp_path):
         Runner(**missing).train()
 
 
-@pytest.mark.parametrize('resume', ['', 1, ['a.pth']])
+@pytest.mark.parametrize('resume', ['', 2, ['a.pth']])
 def test_resume_of_the_wrong_kind_is_rejected(tmp_path, resume):
     with pytest.raises(TypeError, match=re.escape(f"resume must be True/False, 'auto' or a "
                                                   f'checkpoint path, but got {resume!r}')):

@@ -135,8 +135,8 @@ class Runner:
                  randomness: Optional[dict] = None,
                  experiment_name: Optional[str] = None,
                  cfg: Optional[ConfigType] = None) -> None:
-        if resume is None:  # configs sometimes say `resume = None`
-            resume = False
+        if resume is None or (type(resume) is int and resume in (0, 1)):
+            resume = bool(resume)  # `resume = None` or `= 1` in a config: plain flags
         if not isinstance(resume, (bool, str)) or resume == '':
             raise TypeError(f'resume must be True/False, \'auto\' or a checkpoint path, '
                             f'but got {resume!r}')
