@@ -366,3 +366,34 @@ def test_gan_with_two_optimizers(tmp_path):
     assert set(runner.optim_wrapper.get_lr()) == {'generator.lr', 'discriminator.lr'}
     ckpt = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
     assert set(ckpt['optimizer']) == {'generator', 'discriminator'}
+
+
+class _WorkerSignalProbe(torch.utils.data.Dataset):
+    """Each item reports, from inside the worker, who handles SIGTERM there and
+    whether the user's worker_init_fn ran."""
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, index):
+        import signal
+        handler = signal.getsignal(signal.SIGTERM)
+        return getattr(handler, '__name__', str(handler)), torch.initial_seed()
+
+
+def _user_init(worker_id):
+    torch.manual_seed(1234 + worker_id)
+
+
+def test_loader_objects_get_the_worker_sigterm_setup_once_and_keep_their_init():
+    from engine.runner.builders import build_dataloader, start_worker
+
+    loader = DataLoader(_WorkerSignalProbe(), batch_size=1, num_workers=1,
+                        worker_init_fn=_user_init, collate_fn=lambda batch: batch[0])
+    assert build_dataloader(build_dataloader(loader)) is loader
+    assert loader.worker_init_fn.func is start_worker  # wrapped once, not twice
+    assert loader.worker_init_fn.keywords == dict(init_fn=_user_init)
+    # in the worker: SIGTERM is deferred, and the user's init ran after that set-up
+    assert list(loader) == [('_end_worker_later', 1234)] * 2
+    plain = DataLoader(_WorkerSignalProbe(), num_workers=0)
+    assert build_dataloader(plain).worker_init_fn is None  # no workers, nothing to set up

@@ -36,8 +36,15 @@ logger = logging.getLogger(__name__)
 
 def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = None,
                      diff_rank_seed: bool = False) -> DataLoader:
-    """A DataLoader from a config dict (dataset, sampler, collate_fn, ...)."""
+    """A DataLoader from a config dict (dataset, sampler, collate_fn, ...).
+
+    A DataLoader given as an object is returned as it is, except that its workers
+    get the same SIGTERM set-up as a config-built loader's (see ``start_worker``).
+    """
     if isinstance(dataloader, DataLoader):
+        init_fn = dataloader.worker_init_fn
+        if dataloader.num_workers > 0 and getattr(init_fn, 'func', None) is not start_worker:
+            dataloader.worker_init_fn = partial(start_worker, init_fn=init_fn)
         return dataloader
     if not isinstance(dataloader, dict):
         raise TypeError(f'dataloader must be a DataLoader or a dict, got {type(dataloader)}')
@@ -93,7 +100,7 @@ def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = 
 
 
 def start_worker(worker_id: int, init_fn: Optional[Callable] = None) -> None:
-    """Set up a DataLoader worker of a config-built loader, then run ``init_fn``.
+    """Set up a DataLoader worker of the Runner's loaders, then run ``init_fn``.
 
     Slurm preempts a job with SIGTERM to every process, workers included. A worker
     that died at once would make the trainer fail mid-iteration ("worker exited
