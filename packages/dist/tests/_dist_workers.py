@@ -5,6 +5,7 @@ and LOCAL_RANK, or torchrun does. A scenario asserts what its rank should
 see; a failure exits non-zero with the traceback on stderr.
 """
 
+import atexit
 import datetime
 import os
 import sys
@@ -358,9 +359,27 @@ def scenario_nccl() -> None:
     print('nccl ok')
 
 
+def scenario_exit() -> None:
+    """A script that ends without destroy_process_group: init_dist's exit handler does it
+    (a gloo group left to interpreter shutdown can abort the process)."""
+    def record():  # registered first, so it runs after init_dist's handler
+        with open(f'exit_rank{rank}.txt', 'w') as f:
+            f.write(f'initialized={torch_dist.is_initialized()}')
+
+    rank = int(os.environ['RANK'])
+    atexit.register(record)
+    _init()
+    data = torch.ones(1)
+    dist.all_reduce(data)
+    assert data.item() == 2
+    sys.exit(0)
+
+
 if __name__ == '__main__':
     try:
         globals()[f'scenario_{sys.argv[1]}']()
+    except SystemExit:
+        raise  # a scenario that ends the way a user's script does
     except BaseException:
         traceback.print_exc()
         sys.stderr.flush()

@@ -75,6 +75,12 @@ def test_three_rank_object_gathers_and_collect_order(tmp_path):
     run_group('three', 3, tmp_path)
 
 
+def test_the_gloo_group_is_destroyed_at_exit_when_the_script_does_not(tmp_path):
+    run_group('exit', 2, tmp_path)
+    for rank in (0, 1):
+        assert (tmp_path / f'exit_rank{rank}.txt').read_text() == 'initialized=False'
+
+
 def test_stuck_rank_fails_collective_after_group_timeout(tmp_path):
     """init_dist(timeout=2): a rank that never joins makes the others raise, not hang."""
     out = run_group('timeout', 2, tmp_path, timeout=90)

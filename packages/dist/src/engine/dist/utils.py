@@ -4,12 +4,14 @@ Every query has a non-distributed answer (rank 0 of a world of 1), so the
 same code runs with and without ``torch.distributed`` initialised.
 """
 
+import atexit
 import datetime
 import functools
 import os
 import re
 import shutil
 import subprocess
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Optional, TypeVar, Union
@@ -182,10 +184,32 @@ def init_dist(launcher: str, backend: Optional[str] = 'nccl', **kwargs: Any) -> 
 
 
 def _init_process_group(backend: str, **kwargs: Any) -> None:
+    global _DESTROY_REGISTERED
     # CUDA state does not survive fork, so default workers to spawn (unless chosen already)
     if mp.get_start_method(allow_none=True) is None:
         mp.set_start_method('spawn')
     torch_dist.init_process_group(backend=backend, **kwargs)
+    if not _DESTROY_REGISTERED:
+        atexit.register(_destroy_process_group_at_exit)
+        _DESTROY_REGISTERED = True
+
+
+_DESTROY_REGISTERED = False
+
+
+def _destroy_process_group_at_exit() -> None:
+    """Destroy the gloo group ``init_dist`` created while the interpreter is still whole.
+
+    Left to interpreter shutdown, gloo's threads can outlive the group and abort a
+    run that succeeded ("terminate called without an active exception", SIGABRT).
+    Skipped after an uncaught exception, when the other ranks may still be in a
+    collective, and for nccl, whose destruction may wait on them (torch only warns).
+    """
+    if getattr(sys, 'last_value', None) is not None or getattr(sys, 'last_exc', None):
+        return
+    if (torch_dist.is_available() and torch_dist.is_initialized()
+            and torch_dist.get_backend() == 'gloo'):
+        torch_dist.destroy_process_group()
 
 
 def _set_cuda_device(index: int) -> None:
