@@ -226,8 +226,8 @@ class CheckpointHook(Hook):
                 runner.logger.warning(f'SIGTERM received: saving {filename} at {done} '
                                       'iterations before stopping')
                 self._save_checkpoint(runner, done, filename)
-            runner.logger.warning(f'Stopping on SIGTERM; resume=True continues from '
-                                  f'iteration {done}.')
+            runner.logger.warning(f'Stopping on SIGTERM after {done} iterations; '
+                                  'resume=True continues from there.')
             runner.visualizer.flush()
         except Exception:  # the signal still ends the run: say why nothing was saved
             runner.logger.exception('Saving on SIGTERM failed; the last checkpoint is '
