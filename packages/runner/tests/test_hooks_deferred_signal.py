@@ -168,6 +168,9 @@ def test_sigterm_in_an_epoch_based_run_saves_mid_epoch_and_resumes_exactly(tmp_p
     final = torch.load(tmp_path / 'ref' / 'final_resume.pt', weights_only=True)
     for key, value in runner.model.state_dict().items():
         assert torch.equal(value, final[key]), key
+    # the save made on SIGTERM went once epoch 2's periodic checkpoint superseded it
+    assert sorted(p.name for p in (tmp_path / 'ref').glob('*.pth')) == [
+        'epoch_1.pth', 'epoch_2.pth', 'epoch_3.pth']
 
 
 def test_a_failed_save_on_sigterm_is_reported_and_the_run_still_ends(tmp_path):

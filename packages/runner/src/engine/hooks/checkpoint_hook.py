@@ -28,6 +28,7 @@ _GREATER_KEYS = ['acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU'
 _LESS_KEYS = ['loss']
 _RULES = {'greater': lambda x, y: x > y, 'less': lambda x, y: x < y}
 _INITIAL = {'greater': -math.inf, 'less': math.inf}
+_SIGTERM_CKPT = 'sigterm_checkpoint'  # message-hub key: the path of a save made on SIGTERM
 
 
 def _write_text_atomically(path: str, text: str) -> None:
@@ -225,7 +226,12 @@ class CheckpointHook(Hook):
                             else self.filename_tmpl.format(done))
                 runner.logger.warning(f'SIGTERM received: saving {filename} at {done} '
                                       'iterations before stopping')
+                previous = runner.message_hub.runtime_info.get(_SIGTERM_CKPT)
+                # recorded in the checkpoint itself, so the resumed run can remove it
+                runner.message_hub.update_info(
+                    _SIGTERM_CKPT, self.file_backend.join_path(self.out_dir, filename))
                 self._save_checkpoint(runner, done, filename)
+                self._remove_sigterm_checkpoint(runner, previous)
             runner.logger.warning(f'Stopping on SIGTERM after {done} iterations; '
                                   'resume=True continues from there.')
             runner.visualizer.flush()
@@ -252,6 +258,17 @@ class CheckpointHook(Hook):
         _write_text_atomically(osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
         if self.max_keep_ckpts > 0 and periodic:
             self._remove_old_checkpoints(step)
+        stale = periodic and runner.message_hub.runtime_info.get(_SIGTERM_CKPT)
+        if stale:
+            self._remove_sigterm_checkpoint(runner, stale)
+            runner.message_hub.update_info(_SIGTERM_CKPT, None)
+
+    def _remove_sigterm_checkpoint(self, runner, path: Optional[str]) -> None:
+        """A checkpoint saved on SIGTERM is outside the periodic schedule: it goes once
+        a newer one exists (else every preemption would leave one behind for good)."""
+        if runner.rank == 0 and path and path != self.last_ckpt \
+                and self.file_backend.isfile(path):
+            self.file_backend.remove(path)
 
     def _remove_old_checkpoints(self, step: int) -> None:
         interval = max(self.interval, 1)
