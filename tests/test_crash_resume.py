@@ -115,12 +115,13 @@ def test_sigterm_to_the_process_group_saves_the_iteration_in_progress(tmp_path, 
         stderr = proc.stderr.read()
     finally:
         proc.wait(timeout=120)
-    # it ended by that SIGTERM, after saving the iteration it was in (or the next one,
-    # had the signal landed after that iteration's hooks had run)
+    # it ended by that SIGTERM, after saving the iteration it was in: the 7th, or a
+    # later one on a machine slow enough that the signal landed after that iteration
     assert proc.returncode == -signal.SIGTERM, stderr[-3000:]
-    saved = sorted(work.glob('iter_*.pth'))
-    assert [p.name for p in saved] in (['iter_7.pth'], ['iter_8.pth']), stderr[-3000:]
+    saved = list(work.glob('iter_*.pth'))
+    assert len(saved) == 1, stderr[-3000:]
     stopped_after = int(saved[0].stem.split('_')[1])
+    assert 7 <= stopped_after < 16, saved
     assert (work / 'last_checkpoint').read_text() == str(saved[0])
     assert 'SIGTERM received: saving' in stderr + rest
     _assert_no_torn_checkpoint(work)
