@@ -94,39 +94,22 @@ def _fill(result: InstanceData, source: InstanceData, values: dict) -> InstanceD
 
 
 def _cat_tensors(first: InstanceData, states: list) -> Optional[InstanceData]:
-    """``cat`` when every field is a plain tensor: the result's ``__dict__`` written at once.
-
-    Needs a class that builds like InstanceData (no custom ``__init__``, ``__setattr__``,
-    ...), no property-backed field and immutable metainfo (shared, not copied).
-    Returns None when any of that does not hold; ``cat``'s general path then runs.
-    """
-    cls = type(first)
+    """``cat`` when every field is a plain tensor stored in ``__dict__``: one pass, no
+    per-type dispatch. Returns None otherwise; ``cat``'s general path then runs."""
     first_state = states[0]
-    meta_fields = first_state['_metainfo_fields']
     data_fields = first_state['_data_fields']
-    reserved = _FAST_INIT.get(cls) or fast_init_names(
-        cls, InstanceData.__setattr__, InstanceData.set_data, _FAST_INIT
-    )
-    if (
-        reserved is None
-        or cls.__init__ is not InstanceData.__init__
-        or not reserved.isdisjoint(data_fields)
-        or not reserved.isdisjoint(meta_fields)
-        or not all(meta_fields.values())  # registry values flag immutable metainfo
-    ):
-        return None
     joined = {}
     for k in data_fields:
+        if k not in first_state:  # property-backed field: its setter must run
+            return None
         values = [state[k] for state in states]
         if type(values[0]) is not _Tensor:
             return None
         joined[k] = torch.cat(values)
-    result = cls.__new__(cls)
+    # the general path's result (_empty_like + _fill), minus its per-field loop
+    result = _empty_like(first)
     state = result.__dict__
-    state['_metainfo_fields'] = meta_fields.copy()
-    state['_data_fields'] = data_fields.copy()
-    for k in meta_fields:
-        state[k] = first_state[k]
+    state['_data_fields'].update(data_fields)  # registry values are all None
     state.update(joined)
     return result
 
