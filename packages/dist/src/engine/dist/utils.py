@@ -183,6 +183,9 @@ def init_dist(launcher: str, backend: Optional[str] = 'nccl', **kwargs: Any) -> 
         _init_dist_slurm(backend, **kwargs)
 
 
+_DESTROY_REGISTERED = False  # init_dist's exit handler is registered once
+
+
 def _init_process_group(backend: str, **kwargs: Any) -> None:
     global _DESTROY_REGISTERED
     # CUDA state does not survive fork, so default workers to spawn (unless chosen already)
@@ -192,9 +195,6 @@ def _init_process_group(backend: str, **kwargs: Any) -> None:
     if not _DESTROY_REGISTERED:
         atexit.register(_destroy_process_group_at_exit)
         _DESTROY_REGISTERED = True
-
-
-_DESTROY_REGISTERED = False
 
 
 def _destroy_process_group_at_exit() -> None:

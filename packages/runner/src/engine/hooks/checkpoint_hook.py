@@ -234,7 +234,6 @@ class CheckpointHook(Hook):
                 self._remove_sigterm_checkpoint(runner, previous)
             runner.logger.warning(f'Stopping on SIGTERM after {done} iterations; '
                                   'resume=True continues from there.')
-            runner.visualizer.flush()
         except Exception:  # the signal still ends the run: say why nothing was saved
             runner.logger.exception('Saving on SIGTERM failed; the last checkpoint is '
                                     'the one before')

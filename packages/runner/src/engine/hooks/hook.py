@@ -183,8 +183,6 @@ class Hook:
         return f'{type(self).__name__}(priority={self.priority!r})'
 
 
-
-
 def int_options(hook: str, **options) -> list:
     """The options as ints; a TypeError naming the option for anything but a whole number.
 

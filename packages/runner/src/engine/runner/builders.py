@@ -42,9 +42,8 @@ def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = 
     get the same SIGTERM set-up as a config-built loader's (see ``start_worker``).
     """
     if isinstance(dataloader, DataLoader):
-        init_fn = dataloader.worker_init_fn
-        if dataloader.num_workers > 0 and getattr(init_fn, 'func', None) is not start_worker:
-            dataloader.worker_init_fn = partial(start_worker, init_fn=init_fn)
+        if dataloader.num_workers > 0:
+            dataloader.worker_init_fn = _with_worker_setup(dataloader.worker_init_fn)
         return dataloader
     if not isinstance(dataloader, dict):
         raise TypeError(f'dataloader must be a DataLoader or a dict, got {type(dataloader)}')
@@ -93,10 +92,17 @@ def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = 
         collate_fn = partial(collate_fn, **collate_cfg)
 
     if cfg.get('num_workers', 0) > 0:
-        init_fn = partial(start_worker, init_fn=init_fn)
+        init_fn = _with_worker_setup(init_fn)
     return DataLoader(dataset=dataset, sampler=sampler if batch_sampler is None else None,
                       batch_sampler=batch_sampler, collate_fn=collate_fn,
                       worker_init_fn=init_fn, **cfg)
+
+
+def _with_worker_setup(init_fn: Optional[Callable]) -> Callable:
+    """``init_fn`` run after :func:`start_worker` (once: a wrapped one stays as it is)."""
+    if getattr(init_fn, 'func', None) is start_worker:
+        return init_fn
+    return partial(start_worker, init_fn=init_fn)
 
 
 def start_worker(worker_id: int, init_fn: Optional[Callable] = None) -> None:

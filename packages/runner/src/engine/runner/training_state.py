@@ -103,7 +103,6 @@ def resume_candidates(work_dir: str, latest: Optional[str]) -> List[str]:
     return candidates + [c for c in others if c != latest]
 
 
-
 def resume_latest(runner) -> None:
     """Resume from ``last_checkpoint``; if that file is damaged, from the newest
     intact checkpoint in ``work_dir`` (a crash mid-save never costs the run)."""
@@ -120,6 +119,7 @@ def resume_latest(runner) -> None:
     if candidates:
         runner.logger.warning(f'No intact checkpoint found in {work_dir}; '
                               'training starts from scratch.')
+
 
 def restore_training_state(runner, checkpoint: dict, resume_optimizer: bool,
                            resume_param_scheduler: bool) -> None:
