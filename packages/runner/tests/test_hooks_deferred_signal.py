@@ -93,6 +93,45 @@ def test_the_signal_becomes_a_flag_and_a_second_one_acts_at_once():
     assert signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL
 
 
+def test_a_distributed_run_absorbs_repeated_signals():
+    # torchrun forwards the SIGTERM it gets to ranks the cluster signalled already
+    deferred = DeferredSignal(signal.SIGUSR1)
+    assert deferred.install(absorb_repeats=True)
+    os.kill(os.getpid(), signal.SIGUSR1)
+    os.kill(os.getpid(), signal.SIGUSR1)  # would end this test process if not absorbed
+    assert deferred.received
+    assert signal.getsignal(signal.SIGUSR1) is deferred._handler
+    deferred.received = False
+    deferred.uninstall()
+    assert signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL
+
+
+def test_a_forked_child_gets_the_default_back_even_when_repeats_are_absorbed():
+    code = ('import os, signal, time\n'
+            'from engine.hooks.deferred_signal import DeferredSignal\n'
+            'd = DeferredSignal()\n'
+            'assert d.install(absorb_repeats=True)\n'
+            'pid = os.fork()\n'
+            'if pid == 0:\n'
+            '    os.kill(os.getpid(), signal.SIGTERM)  # a child outlives the first one\n'
+            '    os.kill(os.getpid(), signal.SIGTERM)  # and ends with the second\n'
+            '    os._exit(0)\n'
+            '_, status = os.waitpid(pid, 0)\n'
+            'print(os.WIFSIGNALED(status) and os.WTERMSIG(status), d.received)\n'
+            'd.uninstall()\n')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stdout == f'{int(signal.SIGTERM)} False\n', proc.stderr
+
+
+def test_stopping_without_holding_the_signal_exits_as_a_signalled_process_would():
+    # a rank told to stop by the others' vote while its SIGTERM has someone else's handler
+    deferred = DeferredSignal()
+    with pytest.raises(SystemExit) as exc:
+        deferred.stop()
+    assert exc.value.code == 128 + signal.SIGTERM
+
+
 def test_only_the_main_thread_can_take_a_signal():
     results = []
     thread = threading.Thread(target=lambda: results.append(DeferredSignal().install()))

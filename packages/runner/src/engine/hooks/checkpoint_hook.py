@@ -5,9 +5,10 @@ Order of a periodic save: the checkpoint file is written atomically (by
 replaced atomically, then old files beyond ``max_keep_ckpts`` are removed.
 A crash at any point leaves ``last_checkpoint`` naming a complete file.
 
-SIGTERM (a cluster preempting the job) during a single-process training run
-costs nothing: the current iteration finishes, a checkpoint of it is saved, and
-the process then ends by that SIGTERM (see ``deferred_signal.py``).
+SIGTERM (a cluster preempting the job) during a training run costs nothing: the
+current iteration finishes, a checkpoint of it is saved, and the process then
+ends by that SIGTERM (see ``deferred_signal.py``). In a distributed run the ranks
+first agree on the iteration (one after the first signal, see ``stop_vote.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from engine.registry import HOOKS
 
 from .deferred_signal import DeferredSignal
 from .hook import DATA_BATCH, Hook, int_options
+from .stop_vote import StopVote
 
 _GREATER_KEYS = ['acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU', 'mAcc', 'aAcc']
 _LESS_KEYS = ['loss']
@@ -72,9 +74,9 @@ class CheckpointHook(Hook):
         greater_keys / less_keys: replace the key lists used to infer ``rule``.
         filename_tmpl: e.g. ``'epoch_{}.pth'`` (exactly one ``{}``).
         backend_args: engine.fileio backend arguments for ``out_dir``.
-        save_on_sigterm: on SIGTERM, finish the iteration, save it (``iter_{n}.pth``
-            in epoch-based runs) and only then end the process (single-process
-            runs, where SIGTERM has its default handling).
+        save_on_sigterm: on SIGTERM, finish the iteration (distributed: the next
+            one, on every rank), save it (``iter_{n}.pth`` in epoch-based runs) and
+            only then end the process. Not where SIGTERM has a handler already.
         **kwargs: passed on to ``runner.save_checkpoint``.
     """
 
@@ -101,6 +103,7 @@ class CheckpointHook(Hook):
         self.save_last = save_last
         self.save_on_sigterm = save_on_sigterm
         self._sigterm = DeferredSignal()
+        self._stop_vote: Optional[StopVote] = None  # distributed runs
         self.args = kwargs
         check_args_conflict(file_client_args, backend_args)
         self.backend_args = backend_args if backend_args is not None else file_client_args
@@ -186,10 +189,20 @@ class CheckpointHook(Hook):
             else:
                 for key in self.key_indicators:
                     self.best_ckpt_path_dict[key] = info.get(f'best_ckpt_{key}')
-        if self.save_on_sigterm and runner.world_size == 1:
-            self._sigterm.install()
+        if self.save_on_sigterm:
+            distributed = runner.world_size > 1
+            self._sigterm.install(absorb_repeats=distributed)
+            if distributed:  # every rank votes, also one whose SIGTERM has another handler
+                self._stop_vote = StopVote()
+
+    def after_train(self, runner) -> None:
+        if self._stop_vote is not None:  # every rank is here: free the vote's group
+            self._stop_vote.close()
+            self._stop_vote = None
 
     def after_run(self, runner) -> None:  # also after a failed run
+        # a failed run drops the vote unfinished: a peer may never join it
+        self._stop_vote = None
         self._sigterm.uninstall()
 
     # ---------------------------------------------------------- periodic
@@ -212,11 +225,15 @@ class CheckpointHook(Hook):
                 runner.logger.info(f'Saving checkpoint at {done} iterations')
                 self._save_checkpoint(runner, done)
                 saved = True
-        if self._sigterm.received:
+        vote = self._stop_vote
+        if vote is None:
+            if self._sigterm.received:
+                self._save_and_stop(runner, saved)
+        elif vote.poll(self._sigterm.received):
             self._save_and_stop(runner, saved)
 
     def _save_and_stop(self, runner, saved: bool) -> None:
-        """SIGTERM arrived during this iteration: save it, then let the signal end the run."""
+        """SIGTERM arrived: save this iteration, then let the signal end the run."""
         done = runner.iter + 1
         try:
             if not saved:
@@ -237,6 +254,10 @@ class CheckpointHook(Hook):
         except Exception:  # the signal still ends the run: say why nothing was saved
             runner.logger.exception('Saving on SIGTERM failed; the last checkpoint is '
                                     'the one before')
+        if self._stop_vote is not None:
+            # no rank ends before rank 0 has written: a launcher that sees one rank
+            # end stops the others
+            self._stop_vote.barrier()
         self._sigterm.stop()
 
     def _save_checkpoint(self, runner, step: int, filename: Optional[str] = None) -> None:
