@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'packages
 from runner_toys import toy_runner_cfg  # noqa: E402
 
 from engine.hooks import Hook  # noqa: E402
+from engine.hooks.stop_vote import StopVote  # noqa: E402
 from engine.runner import Runner  # noqa: E402
 
 
@@ -37,6 +38,7 @@ class Preempt(Hook):
 
 
 def main(work_dir: str, out_dir: str, mode: str, resume: bool) -> None:
+    StopVote.seconds_between_votes = 0  # every iteration: the stop iteration is exact
     cfg = toy_runner_cfg(work_dir, launcher='pytorch', resume=resume,
                          env_cfg=dict(dist_cfg=dict(backend='gloo', timeout=30)),
                          train_cfg=dict(by_epoch=True, max_epochs=4, val_interval=10),
