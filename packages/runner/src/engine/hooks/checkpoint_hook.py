@@ -191,9 +191,14 @@ class CheckpointHook(Hook):
                     self.best_ckpt_path_dict[key] = info.get(f'best_ckpt_{key}')
         if self.save_on_sigterm:
             distributed = runner.world_size > 1
-            self._sigterm.install(absorb_repeats=distributed)
             if distributed:  # every rank votes, also one whose SIGTERM has another handler
-                self._stop_vote = StopVote()
+                try:
+                    self._stop_vote = StopVote()
+                except RuntimeError as error:  # e.g. a torch built without gloo
+                    runner.logger.warning(f'SIGTERM keeps its default handling: the ranks '
+                                          f'cannot vote on when to stop ({error})')
+                    return
+            self._sigterm.install(absorb_repeats=distributed)
 
     def after_train(self, runner) -> None:
         if self._stop_vote is not None:  # every rank is here: free the vote's group
