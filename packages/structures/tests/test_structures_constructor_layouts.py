@@ -121,3 +121,71 @@ def test_layout_memory_is_bounded(cls, monkeypatch):
         elem = cls(metainfo={f'm{i}': i}, **{f'd{i}': torch.zeros(1)})
         assert elem.metainfo_keys() == [f'm{i}'] and elem.keys() == [f'd{i}']
         assert len(LAYOUTS[cls]) <= 8
+
+
+def _pair(cls):
+    """Two elements of one call shape: they start out sharing its registries."""
+    meta = dict(img_id=1, img_shape=(4, 5))
+    return build(cls, meta), build(cls, meta)
+
+
+CHANGES = {
+    'setattr a new field': lambda e: setattr(e, 'c', torch.zeros(2)),
+    'set_field (data)': lambda e: e.set_field(torch.zeros(2), 'c'),
+    'set_field (metainfo)': lambda e: e.set_field(7, 'scale', field_type='metainfo'),
+    'set_data': lambda e: e.set_data(dict(c=torch.zeros(2))),
+    'set_metainfo': lambda e: e.set_metainfo(dict(scale=7)),
+    'delattr': lambda e: delattr(e, 'a'),
+    'pop': lambda e: e.pop('a'),
+    'del item': lambda e: e.__delitem__('b'),
+    'update': lambda e: e.update(BaseDataElement(metainfo=dict(scale=7), c=torch.zeros(2))),
+}
+
+
+@pytest.mark.parametrize('change', CHANGES)
+@pytest.mark.parametrize('cls', CLASSES)
+def test_changing_one_element_of_a_call_shape_leaves_the_others_alone(cls, change):
+    first, second = _pair(cls)
+    CHANGES[change](first)
+    assert second.keys() == ['a', 'b']
+    assert second.metainfo_keys() == ['img_id', 'img_shape']
+    third = build(cls, dict(img_id=1, img_shape=(4, 5)))  # and later elements too
+    assert third.keys() == ['a', 'b'] and third.metainfo_keys() == ['img_id', 'img_shape']
+    assert set(first.all_keys()) != set(third.all_keys())
+
+
+def test_results_of_indexing_and_cat_have_registries_of_their_own():
+    first, second = _pair(InstanceData)
+    picked = first[torch.tensor([True, False])]
+    joined = InstanceData.cat([first, second])
+    for result in (picked, joined, first.clone(), first.new()):
+        result.extra = torch.zeros(len(result))
+        result.set_metainfo(dict(scale=7))
+        assert 'extra' not in first and 'scale' not in first
+        assert second.keys() == ['a', 'b'] and 'scale' not in second
+
+
+@pytest.mark.parametrize('cls', CLASSES)
+def test_a_shared_metainfo_registry_refuses_direct_writes(cls):
+    first, second = _pair(cls)
+    assert first._metainfo_fields is second._metainfo_fields  # built without a copy
+    for write in (lambda f: f.pop('img_id'), lambda f: f.__setitem__('x', True),
+                  lambda f: f.update(x=True), lambda f: f.clear()):
+        with pytest.raises(TypeError, match='shared field registry is read-only'):
+            write(first._metainfo_fields)
+    assert second.metainfo_keys() == ['img_id', 'img_shape']
+    # data registries are each element's own from the start (fields are added one by one)
+    assert first._data_fields is not second._data_fields
+
+
+@pytest.mark.parametrize('cls', CLASSES)
+def test_copies_and_unpickled_elements_own_plain_registries(cls):
+    import copy
+    import pickle
+
+    first, second = _pair(cls)
+    for other in (copy.deepcopy(first), pickle.loads(pickle.dumps(first))):
+        assert type(other._data_fields) is dict and type(other._metainfo_fields) is dict
+        other.c = torch.zeros(2)
+        assert other.keys() == ['a', 'b', 'c'] and second.keys() == ['a', 'b']
+        assert other.metainfo == first.metainfo

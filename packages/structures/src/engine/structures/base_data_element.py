@@ -4,7 +4,8 @@ Fields live as ordinary instance attributes (visible in ``__dict__`` and debugge
 Two insertion-ordered registries (dicts used as ordered sets) record which
 attribute names are *metainfo* and which are *data*. Reads are plain attribute
 lookups; only writes go through ``__setattr__``, which stays short because it is
-on the hot path of every pipeline.
+on the hot path of every pipeline. Elements built alike share one read-only
+metainfo registry until one of them changes its metainfo names (SharedFields).
 """
 
 from __future__ import annotations
@@ -124,21 +125,55 @@ _UNSEEN = object()  # stands for "no metainfo value checked yet"
 _MAX_LAYOUTS = 512  # distinct call shapes remembered per constructor; then start afresh
 
 
+class SharedFields(dict):
+    """A metainfo registry shared by the elements built from one call shape.
+
+    Elements read it as their own; the first change to an element's metainfo
+    names replaces it with a private copy (:func:`own_fields`), so building,
+    indexing or joining elements copies no metainfo registry. Changing a shared
+    registry itself raises: a write that skipped ``own_fields`` cannot leak one
+    element's names into the others. (Data registries are copied when an element
+    is built instead: adding data fields one by one is the common pattern, and
+    its ``__setattr__`` should not pay for a check.)
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError('a shared field registry is read-only: take own_fields() first')
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    update = pop = popitem = clear = setdefault = _read_only
+
+    def __reduce__(self) -> tuple:
+        # copies and unpickled elements get a plain registry of their own
+        return dict, (dict(self),)
+
+
+def own_fields(state: dict) -> dict:
+    """The element's metainfo registry (``state`` is its ``__dict__``), made
+    private to it first if it is shared; for writing to it."""
+    fields = state['_metainfo_fields']
+    if type(fields) is SharedFields:
+        fields = state['_metainfo_fields'] = fields.copy()  # dict.copy: a plain dict
+    return fields
+
+
 class FieldLayout:
     """The names of one constructor call shape, checked once and reused by later calls.
 
     A call shape is the class plus its metainfo and data names, in order; its cache
     key is ``(*metainfo, cls, *data)`` (``cls`` also marks where data names start).
     Once checked (plain ``str`` metainfo names, no reserved name, no name in both),
-    later calls with the same shape copy these registries instead of rebuilding them.
+    later calls with the same shape reuse these registries instead of building them.
     """
 
     __slots__ = ('metainfo_fields', 'data_fields', 'last_values')
 
     def __init__(self, metainfo: dict, data: dict) -> None:
         # flags True: only used once the values are known to be immutable
-        self.metainfo_fields = dict.fromkeys(metainfo, True)
-        self.data_fields = dict.fromkeys(data)
+        self.metainfo_fields = SharedFields(dict.fromkeys(metainfo, True))
+        self.data_fields = dict.fromkeys(data)  # copied per element
         # The metainfo values last found immutable. Holding them keeps them alive, so
         # a value that *is* one of them is that same (still immutable) object.
         self.last_values: tuple = (_UNSEEN,) * len(metainfo)
@@ -270,11 +305,11 @@ class BaseDataElement:
             )
         ):
             return init_fields(self, metainfo, kwargs)
-        state['_metainfo_fields'] = layout.metainfo_fields.copy()
+        state['_metainfo_fields'] = layout.metainfo_fields  # shared: see SharedFields
         state['_data_fields'] = layout.data_fields.copy()
         if metainfo:
-            state.update(metainfo)
-        state.update(kwargs)
+            state |= metainfo
+        state |= kwargs
 
     # ------------------------------------------------------------------ setters
     def set_metainfo(self, metainfo: dict) -> None:
@@ -291,8 +326,11 @@ class BaseDataElement:
             and (_DESCRIPTORS.get(type(self)) or data_descriptors(type(self))).isdisjoint(copied)
         ):
             # common case, checked in C: plain names with no conflict
-            state.update(copied)
-            state['_metainfo_fields'].update(flags)
+            state |= copied
+            meta_fields = state['_metainfo_fields']
+            if type(meta_fields) is SharedFields:  # see own_fields, inlined
+                meta_fields = state['_metainfo_fields'] = meta_fields.copy()
+            meta_fields |= flags
             return
         for name, value in copied.items():
             self.set_field(value, name, field_type='metainfo')
@@ -341,7 +379,7 @@ class BaseDataElement:
                     'already a data field'
                 )
             object.__setattr__(self, name, value)
-            self._metainfo_fields[name] = _is_immutable(value)
+            own_fields(self.__dict__)[name] = _is_immutable(value)
         else:
             if name in self._metainfo_fields:
                 raise AttributeError(
@@ -370,7 +408,7 @@ class BaseDataElement:
         if name in _PRIVATE:
             raise _private_error(name)
         object.__delattr__(self, name)
-        self._metainfo_fields.pop(name, None)
+        own_fields(self.__dict__).pop(name, None)
         self._data_fields.pop(name, None)
 
     __delitem__ = __delattr__

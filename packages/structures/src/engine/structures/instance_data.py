@@ -19,6 +19,7 @@ from .base_data_element import (
     _DESCRIPTORS,
     _PRIVATE,
     BaseDataElement,
+    SharedFields,
     _private_error,
     data_descriptors,
     fast_init_names,
@@ -64,7 +65,9 @@ def _empty_like(source: InstanceData) -> InstanceData:
         return cls(metainfo=source.metainfo)
     result = cls.__new__(cls)
     state = result.__dict__
-    state['_metainfo_fields'] = meta_fields.copy()
+    # a shared registry is shared on; a private one is copied
+    state['_metainfo_fields'] = (meta_fields if type(meta_fields) is SharedFields
+                                 else meta_fields.copy())
     state['_data_fields'] = {}
     if meta_fields:
         if all(meta_fields.values()):  # registry values flag immutable metainfo: no copy
@@ -109,8 +112,8 @@ def _cat_tensors(first: InstanceData, states: list) -> Optional[InstanceData]:
     # the general path's result (_empty_like + _fill), minus its per-field loop
     result = _empty_like(first)
     state = result.__dict__
-    state['_data_fields'].update(data_fields)  # registry values are all None
-    state.update(joined)
+    state['_data_fields'] |= data_fields  # registry values are all None
+    state |= joined
     return result
 
 
@@ -181,11 +184,11 @@ class InstanceData(BaseDataElement):
         state = self.__dict__
         if state:  # a subclass stored something first
             return super().__init__(metainfo=metainfo, **kwargs)
-        state['_metainfo_fields'] = layout.metainfo_fields.copy()
+        state['_metainfo_fields'] = layout.metainfo_fields  # shared: see SharedFields
         state['_data_fields'] = layout.data_fields.copy()
         if metainfo:
-            state.update(metainfo)
-        state.update(kwargs)
+            state |= metainfo
+        state |= kwargs
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _PRIVATE:
@@ -249,8 +252,8 @@ class InstanceData(BaseDataElement):
             for name, value in data.items():
                 setattr(self, name, value)
             return
-        state.update(data)
-        fields.update(dict.fromkeys(data))
+        state |= data
+        fields |= dict.fromkeys(data)
 
     __setitem__ = __setattr__
 
