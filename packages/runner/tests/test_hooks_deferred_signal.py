@@ -37,6 +37,12 @@ class _RecordHandler(Hook):
         self.seen.append(signal.getsignal(signal.SIGTERM))
 
 
+def _run_snippet(code: str) -> subprocess.CompletedProcess:
+    """``code`` in a fresh interpreter: signals there cannot end this test process."""
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=60)
+
+
 def _checkpoint_hook(runner) -> CheckpointHook:
     (hook,) = [h for h in runner.hooks if isinstance(h, CheckpointHook)]
     return hook
@@ -107,7 +113,7 @@ def test_a_distributed_run_absorbs_repeated_signals():
 
 
 def test_a_forked_child_gets_the_default_back_even_when_repeats_are_absorbed():
-    code = ('import os, signal, time\n'
+    code = ('import os, signal\n'
             'from engine.hooks.deferred_signal import DeferredSignal\n'
             'd = DeferredSignal()\n'
             'assert d.install(absorb_repeats=True)\n'
@@ -119,8 +125,7 @@ def test_a_forked_child_gets_the_default_back_even_when_repeats_are_absorbed():
             '_, status = os.waitpid(pid, 0)\n'
             'print(os.WIFSIGNALED(status) and os.WTERMSIG(status), d.received)\n'
             'd.uninstall()\n')
-    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                          timeout=60)
+    proc = _run_snippet(code)
     assert proc.stdout == f'{int(signal.SIGTERM)} False\n', proc.stderr
 
 
@@ -150,8 +155,7 @@ def test_a_signal_not_acted_on_is_delivered_when_handed_back():
             'print("deferred", flush=True)\n'
             'd.uninstall()\n'
             'print("not reached", flush=True)\n')
-    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                          timeout=60)
+    proc = _run_snippet(code)
     assert proc.stdout == 'deferred\n' and proc.returncode == -signal.SIGTERM, proc.stderr
 
 
