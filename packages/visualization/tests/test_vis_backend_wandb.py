@@ -4,6 +4,7 @@ import glob
 import os
 import struct
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -20,6 +21,8 @@ def read_records(path):
 
     with open(path, "rb") as f:
         data = f.read()
+    if len(data) < 7:  # not even the header written yet
+        return []
     assert data[:4] == b":W&B"
     pos, block, chunks, records = 7, 32768, [], []
     while pos + 7 <= len(data):
@@ -29,6 +32,8 @@ def read_records(path):
             continue
         _crc, length, kind = struct.unpack("<IHB", data[pos:pos + 7])
         pos += 7
+        if pos + length > len(data):  # a chunk still being written
+            break
         if length == 0 and kind == 0:
             pos += left - 7
             continue
@@ -40,6 +45,24 @@ def read_records(path):
             records.append(record)
             chunks = []
     return records
+
+
+def wait_for_exit_record(wandb_dir, timeout=60.0):
+    """The run's records once its "exit" record is on disk.
+
+    wandb's service process writes the file; ``finish()`` may return before the
+    last records reach it, so a reader right after it can find the file empty.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        files = glob.glob(str(wandb_dir / "offline-run-*" / "run-*.wandb"))
+        records = read_records(files[0]) if files else []
+        if any(r.WhichOneof("record_type") == "exit" for r in records):
+            return records
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no exit record in {files} after {timeout}s: "
+                                 f"{[r.WhichOneof('record_type') for r in records]}")
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +93,7 @@ def offline_run(tmp_path_factory):
     state["run_dir"] = backend.experiment.run.dir
     state["init_dir"] = backend._save_dir
     vis.close()
-    files = glob.glob(str(root / "vis_data" / "wandb" / "offline-run-*" / "run-*.wandb"))
-    state["records"] = read_records(files[0])
+    state["records"] = wait_for_exit_record(root / "vis_data" / "wandb")
     state["root"] = root
     yield state
     for key, value in old.items():
