@@ -103,6 +103,21 @@ def test_length_quirk_while_empty():
         d.set_data(dict(c=[1]))
 
 
+def test_setting_a_field_compares_with_the_first_field_of_any_type():
+    d = InstanceData(names=['a', 'b'])  # a list decides the length, a tensor follows
+    d.boxes = torch.zeros(2, 4)
+    with pytest.raises(AssertionError, match='length of values 3 .* 2 '):
+        d.scores = torch.zeros(3)
+    with pytest.raises(TypeError, match='0-d'):  # len() of a 0-d tensor raises
+        d.score = torch.tensor(0.5)
+    d = InstanceData(boxes=torch.zeros(0, 4))  # empty first field: any length (ref)
+    d.labels = torch.zeros(3)
+    scalar_first = InstanceData(a=torch.tensor(1.0))  # accepted as first field (ref)
+    with pytest.raises(TypeError, match='0-d'):
+        scalar_first.b = torch.zeros(2)
+    assert sorted(d.keys()) == ['boxes', 'labels'] and scalar_first.keys() == ['a']
+
+
 # STR-35, STR-36, STR-40
 def test_int_and_slice_index():
     d = make_instances()

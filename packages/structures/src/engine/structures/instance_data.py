@@ -199,9 +199,12 @@ class InstanceData(BaseDataElement):
         if not hasattr(value, '__len__'):
             raise AssertionError('value must contain `_len__` attribute')
         for first in self._data_fields:
-            n = _length(getattr(self, first))
+            # _length() inlined (this runs per field set): a tensor's C-level length,
+            # or len() where that is 0 (an empty field, or a 0-d tensor: len() raises)
+            current = getattr(self, first)
+            n = (type(current) is _Tensor and _tensor_len(current)) or len(current)
             if n:
-                value_len = _length(value)
+                value_len = (type(value) is _Tensor and _tensor_len(value)) or len(value)
                 if value_len != n:
                     raise _length_error(value_len, n)
             break
