@@ -47,12 +47,11 @@ def _worker(rank: int, port: int, args) -> None:
     every = StopVote()
     every.seconds_between_votes = 0
     work = args.iter_us * 1e-6
-    best = {'no vote': float('inf'), 'paced vote': float('inf'), 'vote every iteration': float('inf')}
+    sides = {'no vote': None, 'paced vote': paced, 'vote every iteration': every}
+    best = dict.fromkeys(sides, float('inf'))
     for _ in range(args.rounds):  # alternate: machine noise hits all three alike
-        best['no vote'] = min(best['no vote'], _loop(args.iters, work, None))
-        best['paced vote'] = min(best['paced vote'], _loop(args.iters, work, paced))
-        best['vote every iteration'] = min(best['vote every iteration'],
-                                           _loop(args.iters, work, every))
+        for name, vote in sides.items():
+            best[name] = min(best[name], _loop(args.iters, work, vote))
     paced.close()
     every.close()
     if rank == 0:
