@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Iterator
-from operator import is_
 from typing import Any, Optional, Tuple, Type, TypeVar, Union
 
 import numpy as np
@@ -295,16 +294,19 @@ class BaseDataElement:
                 ),
             )
         state = self.__dict__
-        if (
-            not layout
-            or state  # a subclass stored something first
-            or (
-                metainfo
-                and not all(map(is_, metainfo.values(), layout.last_values))
-                and not remember_immutable(metainfo, layout)
-            )
-        ):
+        if not layout or state:  # a subclass stored something first
             return init_fields(self, metainfo, kwargs)
+        if metainfo:
+            # the values last found immutable, compared by identity (a plain loop:
+            # IS_OP and tuple indexing are cheaper than a C call per value)
+            last = layout.last_values
+            i = 0
+            for value in metainfo.values():
+                if value is not last[i]:
+                    if not remember_immutable(metainfo, layout):
+                        return init_fields(self, metainfo, kwargs)
+                    break
+                i += 1
         state['_metainfo_fields'] = layout.metainfo_fields  # shared: see SharedFields
         state['_data_fields'] = layout.data_fields.copy()
         if metainfo:

@@ -9,7 +9,6 @@ construction. Fields backed by properties still go through ``setattr``.
 from __future__ import annotations
 
 import copy
-from operator import is_
 from typing import Any, List, Optional, Union
 
 import numpy as np
@@ -162,12 +161,17 @@ class InstanceData(BaseDataElement):
                     cls, InstanceData.__setattr__, InstanceData.set_data, _FAST_INIT
                 ),
             )
-        if not layout or (
-            metainfo
-            and not all(map(is_, metainfo.values(), layout.last_values))
-            and not remember_immutable(metainfo, layout)
-        ):
+        if not layout:
             return super().__init__(metainfo=metainfo, **kwargs)
+        if metainfo:  # see BaseDataElement.__init__
+            last = layout.last_values
+            i = 0
+            for value in metainfo.values():
+                if value is not last[i]:
+                    if not remember_immutable(metainfo, layout):
+                        return super().__init__(metainfo=metainfo, **kwargs)
+                    break
+                i += 1
         n = -1
         for value in kwargs.values():
             if type(value) is not _Tensor:
