@@ -280,3 +280,99 @@ def test_non_int_interval_or_count_is_rejected_naming_the_option(option, value):
     assert getattr(CheckpointHook(**{option: np.int64(2)}), option) == 2  # numpy ints are ints
     hook = CheckpointHook(**{option: 1e9})  # so are whole floats (1e9: "never")
     assert getattr(hook, option) == 10**9 and type(getattr(hook, option)) is int
+
+
+# ------------------------------------------- a validation the run never finished
+class _Crash(Exception):
+    pass
+
+
+def _validations(runner) -> list:
+    """Register a probe; return the list it fills with (epoch, iter) per validation."""
+    seen = []
+
+    class _Probe(CheckpointHook.__mro__[1]):  # a plain Hook
+        priority = 'LOWEST'
+
+        def after_val_epoch(self, runner, metrics=None):
+            seen.append((runner.epoch, runner.iter))
+
+    runner.register_hook(_Probe())
+    return seen
+
+
+def _crash_in(point: str, when):
+    """A hook raising _Crash (a process dying) at ``point`` when ``when(runner)``."""
+    class _Crasher(CheckpointHook.__mro__[1]):
+        priority = 'HIGHEST'
+
+    def crash(self, runner, *args, **kwargs):
+        if when(runner):
+            raise _Crash(point)
+
+    setattr(_Crasher, point, crash)
+    return _Crasher()
+
+
+@pytest.mark.parametrize('epochs', [3, 2])  # 2: the final validation is the one lost
+def test_a_validation_that_never_finished_runs_first_on_resume(tmp_path, epochs):
+    hooks = dict(logger=None, checkpoint=dict(type='CheckpointHook', interval=1,
+                                              save_best='accuracy'))
+    first = Runner(**small_cfg(tmp_path, epochs=epochs, scores={'accuracy': [0.5]},
+                               default_hooks=hooks))
+    first.register_hook(_crash_in('after_val_iter', lambda r: r.epoch == 2))
+    with pytest.raises(_Crash):
+        first.train()
+    assert (tmp_path / 'last_validation').read_text() == '1'  # epoch 1's finished
+
+    # the resumed run's evaluations score 0.9 (epoch 2, again) and then 0.6
+    second = Runner(**small_cfg(tmp_path, epochs=epochs, scores={'accuracy': [0.9, 0.6]},
+                                default_hooks=hooks, resume=True))
+    seen = _validations(second)
+    second.train()
+    # epoch 2's validation first (one batch per epoch: iteration 2), then epoch 3's
+    assert seen == [(2, 2), (3, 3)][:epochs - 1]
+    # and the best checkpoint it scores is not lost
+    assert [n for n in _pth(tmp_path) if n.startswith('best')] == ['best_accuracy_epoch_2.pth']
+    assert (tmp_path / 'last_validation').read_text() == str(epochs)
+
+
+def test_a_finished_validation_is_not_repeated_on_resume(tmp_path):
+    cfg = small_cfg(tmp_path, epochs=3, scores={'accuracy': [0.5]},
+                    default_hooks=dict(logger=None))
+    first = Runner(**cfg)
+    seen_first = _validations(first)
+    # dies in epoch 3's training, after epoch 2's validation finished
+    first.register_hook(_crash_in('before_train_iter', lambda r: r.epoch == 2))
+    with pytest.raises(_Crash):
+        first.train()
+    assert seen_first == [(1, 1), (2, 2)]
+    second = Runner(**dict(cfg, resume=True))
+    seen = _validations(second)
+    second.train()
+    assert seen == [(3, 3)]
+
+
+def test_iteration_based_run_validates_first_after_a_lost_validation(tmp_path):
+    cfg = small_cfg(tmp_path, scores={'accuracy': [0.5]},
+                    train_cfg=dict(by_epoch=False, max_iters=6, val_interval=2),
+                    default_hooks=dict(logger=None, checkpoint=dict(
+                        type='CheckpointHook', interval=2, by_epoch=False)))
+    first = Runner(**cfg)
+    first.register_hook(_crash_in('after_val_iter', lambda r: r.iter == 4))
+    with pytest.raises(_Crash):
+        first.train()
+    second = Runner(**dict(cfg, resume=True))
+    seen = _validations(second)
+    second.train()
+    assert [it for _, it in seen] == [4, 6]
+
+
+def test_validation_outside_training_leaves_the_mark_alone(tmp_path):
+    runner = Runner(**small_cfg(tmp_path, epochs=1, scores={'accuracy': [0.5]},
+                                default_hooks=dict(logger=None)))
+    runner.train()
+    assert (tmp_path / 'last_validation').read_text() == '1'
+    (tmp_path / 'last_validation').write_text('0')
+    runner.val()
+    assert (tmp_path / 'last_validation').read_text() == '0'

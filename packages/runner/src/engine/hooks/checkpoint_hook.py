@@ -5,6 +5,12 @@ Order of a periodic save: the checkpoint file is written atomically (by
 replaced atomically, then old files beyond ``max_keep_ckpts`` are removed.
 A crash at any point leaves ``last_checkpoint`` naming a complete file.
 
+A validation inside training that never finished (the process died during it)
+is not lost either: ``work_dir/last_validation`` holds the iteration of the last
+one that finished, and a run resumed from the checkpoint saved just before an
+unfinished one validates first (the training loops read ``validated_iter`` from
+the message hub, which :meth:`CheckpointHook.before_train` fills from that file).
+
 SIGTERM (a cluster preempting the job) during a training run costs nothing: the
 current iteration finishes, a checkpoint of it is saved, and the process then
 ends by that SIGTERM (see ``deferred_signal.py``). In a distributed run the ranks
@@ -19,6 +25,7 @@ import os.path as osp
 import tempfile
 from typing import Optional, Sequence, Union
 
+from engine.dist import broadcast_object_list
 from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
 
@@ -31,6 +38,7 @@ _LESS_KEYS = ['loss']
 _RULES = {'greater': lambda x, y: x > y, 'less': lambda x, y: x < y}
 _INITIAL = {'greater': -math.inf, 'less': math.inf}
 _SIGTERM_CKPT = 'sigterm_checkpoint'  # message-hub key: the path of a save made on SIGTERM
+_VALIDATION_MARK = 'last_validation'  # work_dir file: iteration of the last finished validation
 
 
 def _write_text_atomically(path: str, text: str) -> None:
@@ -54,6 +62,23 @@ def _as_key_list(keys, default: list) -> list:
     assert isinstance(keys, Sequence) and all(isinstance(k, str) for k in keys), (
         f'greater_keys/less_keys must be a str or a sequence of str, got {keys!r}')
     return list(keys)
+
+
+def _read_validation_mark(runner) -> Optional[int]:
+    """The iteration of the last validation that finished inside training in
+    ``work_dir`` (rank 0's file; every rank gets the same answer), or None."""
+    value = None
+    if runner.rank == 0:
+        try:
+            with open(osp.join(runner.work_dir, _VALIDATION_MARK)) as f:
+                value = int(f.read().strip())
+        except (OSError, ValueError):
+            value = None  # none yet, or unreadable: a pending validation runs again
+    if runner.world_size > 1:
+        box = [value]
+        broadcast_object_list(box, src=0)
+        value = box[0]
+    return value
 
 
 @HOOKS.register_module()
@@ -104,6 +129,7 @@ class CheckpointHook(Hook):
         self.save_on_sigterm = save_on_sigterm
         self._sigterm = DeferredSignal()
         self._stop_vote: Optional[StopVote] = None  # distributed runs
+        self._training = False  # between before_train and after_train
         self.args = kwargs
         check_args_conflict(file_client_args, backend_args)
         self.backend_args = backend_args if backend_args is not None else file_client_args
@@ -189,6 +215,8 @@ class CheckpointHook(Hook):
             else:
                 for key in self.key_indicators:
                     self.best_ckpt_path_dict[key] = info.get(f'best_ckpt_{key}')
+        runner.message_hub.update_info('validated_iter', _read_validation_mark(runner))
+        self._training = True
         if self.save_on_sigterm:
             distributed = runner.world_size > 1
             if distributed:  # every rank votes, also one whose SIGTERM has another handler
@@ -201,11 +229,13 @@ class CheckpointHook(Hook):
             self._sigterm.install(absorb_repeats=distributed)
 
     def after_train(self, runner) -> None:
+        self._training = False
         if self._stop_vote is not None:  # every rank is here: free the vote's group
             self._stop_vote.close()
             self._stop_vote = None
 
     def after_run(self, runner) -> None:  # also after a failed run
+        self._training = False
         # a failed run drops the vote unfinished: a peer may never join it
         self._stop_vote = None
         self._sigterm.uninstall()
@@ -307,6 +337,14 @@ class CheckpointHook(Hook):
 
     # -------------------------------------------------------------- best
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        self._save_best(runner, metrics)
+        if self._training:  # this validation (and its best checkpoint) is complete
+            runner.message_hub.update_info('validated_iter', runner.iter)
+            if runner.rank == 0:
+                _write_text_atomically(osp.join(runner.work_dir, _VALIDATION_MARK),
+                                       str(runner.iter))
+
+    def _save_best(self, runner, metrics: Optional[dict]) -> None:
         if self.save_best is None:
             return
         if not metrics:

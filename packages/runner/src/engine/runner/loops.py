@@ -98,6 +98,27 @@ class _TrainLoop(BaseLoop):
     def iter(self) -> int:
         return self._iter
 
+    def _validates_after(self, count: int) -> bool:
+        """Whether validation follows ``count`` finished epochs (iterations)."""
+        interval = self.dynamic_intervals[bisect.bisect(self.dynamic_milestones, count + 1) - 1]
+        return count >= self.val_begin and count % interval == 0
+
+    def _run_pending_validation(self, count: int) -> None:
+        """Validate first when resumed right before a validation that never finished.
+
+        The checkpoint of a step that validation follows is saved before it runs; a
+        process that died during that validation would otherwise never have it (nor
+        its best checkpoint). ``validated_iter`` is the iteration of the last
+        validation that finished in this work_dir (see CheckpointHook).
+        """
+        runner = self.runner
+        if (runner.val_loop is None or self._iter == 0 or not self._validates_after(count)
+                or runner.message_hub.runtime_info.get('validated_iter') == self._iter):
+            return
+        runner.logger.warning(f'The validation after iteration {self._iter} did not finish '
+                              'before the run stopped: running it first')
+        runner.val_loop.run()
+
 
 @LOOPS.register_module()
 class EpochBasedTrainLoop(_TrainLoop):
@@ -122,6 +143,8 @@ class EpochBasedTrainLoop(_TrainLoop):
         # resumed run sees the same batches, and counts the same iterations, as one
         # that never stopped.
         self._resume_batches = self._batches_done_in_epoch()
+        if self._resume_batches == 0:  # at an epoch's end: its validation may be pending
+            self._run_pending_validation(self._epoch)
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
             self._decide_current_val_interval()
@@ -259,6 +282,7 @@ class IterBasedTrainLoop(_TrainLoop):
     def run(self) -> torch.nn.Module:
         runner = self.runner
         runner.call_hook('before_train')
+        self._run_pending_validation(self._iter)
         runner.call_hook('before_train_epoch')
         # Resuming at iteration N continues with the N-th batch, not the first.
         batches = _InfiniteDataloaderIterator(self.dataloader, skip_batches=self._iter)
