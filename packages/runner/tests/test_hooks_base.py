@@ -140,6 +140,7 @@ def test_is_noop_detects_overrides():
     assert set(CheckpointHook().get_triggered_stages()) == {
         'before_train', 'after_train_epoch', 'after_train_iter', 'after_val_epoch',
         'after_train',  # frees the ranks' stop vote (distributed runs)
+        'after_val_iter',  # stops a validation on SIGTERM once its iteration is saved
         'after_run'}  # after_run hands SIGTERM back
 
 

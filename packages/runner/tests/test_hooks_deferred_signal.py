@@ -171,7 +171,11 @@ work, mode = sys.argv[1], sys.argv[2]
 
 class Preempt(Hook):  # SIGTERM arrives during the 3rd iteration of epoch 2
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        if mode != 'resume' and runner.iter == 8:
+        if mode in ('plain', 'broken') and runner.iter == 8:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if mode == 'val' and runner.epoch == 2 and batch_idx == 0:  # epoch 2's validation
             os.kill(os.getpid(), signal.SIGTERM)
 
 class BrokenDisk(Hook):  # the disk fills up after epoch 1's checkpoint
@@ -214,6 +218,35 @@ def test_sigterm_in_an_epoch_based_run_saves_mid_epoch_and_resumes_exactly(tmp_p
     # the save made on SIGTERM went once epoch 2's periodic checkpoint superseded it
     assert sorted(p.name for p in (tmp_path / 'ref').glob('*.pth')) == [
         'epoch_1.pth', 'epoch_2.pth', 'epoch_3.pth']
+
+
+def test_sigterm_during_validation_stops_at_once_and_the_resumed_run_validates_again(
+        tmp_path):
+    stopped = _epoch_run(tmp_path / 'run', 'val')
+    assert stopped.returncode == -signal.SIGTERM, stopped.stderr[-3000:]
+    assert 'SIGTERM received during validation: stopping now' in stdout_of(stopped)
+    assert 'Epoch(val) [2]' not in stdout_of(stopped)  # its second batch never ran
+    # epoch 2's checkpoint, saved before its validation, is the resume point; the
+    # validation that finished last is epoch 1's
+    run = tmp_path / 'run'
+    assert sorted(p.name for p in run.glob('*.pth')) == ['epoch_1.pth', 'epoch_2.pth']
+    epoch_1 = torch.load(run / 'epoch_1.pth', weights_only=True)
+    assert (run / 'last_validation').read_text() == str(epoch_1['meta']['iter'])
+
+    resumed = _epoch_run(tmp_path / 'run', 'resume')
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 'did not finish before the run stopped: running it first' in stdout_of(resumed)
+    assert 'Epoch(val) [2]' in stdout_of(resumed)
+    reference = Runner(**toy_runner_cfg(tmp_path / 'whole',
+                                        model=dict(type='ToyModel', dropout=0.3)))
+    reference.train()
+    final = torch.load(run / 'final_resume.pt', weights_only=True)
+    for key, value in reference.model.state_dict().items():
+        assert torch.equal(value, final[key]), key
+
+
+def stdout_of(proc) -> str:
+    return proc.stdout + proc.stderr
 
 
 def test_a_failed_save_on_sigterm_is_reported_and_the_run_still_ends(tmp_path):

@@ -15,6 +15,8 @@ SIGTERM (a cluster preempting the job) during a training run costs nothing: the
 current iteration finishes, a checkpoint of it is saved, and the process then
 ends by that SIGTERM (see ``deferred_signal.py``). In a distributed run the ranks
 first agree on the iteration (one after the first signal, see ``stop_vote.py``).
+A single-process run signalled during a validation whose training state is saved
+already stops after the current validation batch: the resumed run validates again.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ class CheckpointHook(Hook):
         self._sigterm = DeferredSignal()
         self._stop_vote: Optional[StopVote] = None  # distributed runs
         self._training = False  # between before_train and after_train
+        self._saved_iter = -1  # the training iterations the last save holds
         self.args = kwargs
         check_args_conflict(file_client_args, backend_args)
         self.backend_args = backend_args if backend_args is not None else file_client_args
@@ -302,10 +305,12 @@ class CheckpointHook(Hook):
         periodic = filename is None
         if periodic:
             filename = self.filename_tmpl.format(step)
+        by_epoch = self.by_epoch and periodic
         runner.save_checkpoint(self.out_dir, filename, save_optimizer=self.save_optimizer,
                                save_param_scheduler=self.save_param_scheduler,
-                               by_epoch=self.by_epoch and periodic,
-                               backend_args=self.backend_args, **self.args)
+                               by_epoch=by_epoch, backend_args=self.backend_args, **self.args)
+        # what the checkpoint's meta says (an epoch's save comes after its last iteration)
+        self._saved_iter = runner.iter if by_epoch else runner.iter + 1
         if runner.rank != 0:
             return
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
@@ -334,6 +339,17 @@ class CheckpointHook(Hook):
                 break
             self.file_backend.remove(path)
             old -= interval
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                       outputs=None) -> None:
+        # Not in distributed runs: the ranks' validation batches may differ in number,
+        # so they could not vote at the same points.
+        if (self._sigterm.received and self._training and self._stop_vote is None
+                and self._saved_iter == runner.iter):
+            runner.logger.warning(
+                f'SIGTERM received during validation: stopping now. The checkpoint of '
+                f'iteration {runner.iter} is saved; resume=True runs this validation again.')
+            self._sigterm.stop()
 
     # -------------------------------------------------------------- best
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
