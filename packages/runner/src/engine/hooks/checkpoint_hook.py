@@ -220,6 +220,7 @@ class CheckpointHook(Hook):
                     self.best_ckpt_path_dict[key] = info.get(f'best_ckpt_{key}')
         runner.message_hub.update_info('validated_iter', _read_validation_mark(runner))
         self._training = True
+        self._saved_iter = -1  # the checkpoint resumed from may lie outside work_dir
         if self.save_on_sigterm:
             distributed = runner.world_size > 1
             if distributed:  # every rank votes, also one whose SIGTERM has another handler
