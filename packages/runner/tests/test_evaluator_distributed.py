@@ -6,7 +6,7 @@ each rank runs this file as a script, prints a JSON report, and the tests check 
 import os
 
 import pytest
-from rank_processes import print_report, run_ranks
+from rank_processes import report_and_exit, run_ranks
 
 WORLD_SIZE = 2
 DATASET_SIZE = 5  # odd: DefaultSampler pads rank 1 with sample 0
@@ -55,7 +55,7 @@ def _worker() -> None:
             handler.flush()
     torch_dist.barrier()
     torch_dist.destroy_process_group()
-    print_report(report)
+    report_and_exit(report)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ not matter: rank 0 sets the pace). Rank 1 alone is signalled from iteration 52.
 from __future__ import annotations
 
 import pytest
-from rank_processes import print_report, run_ranks
+from rank_processes import report_and_exit, run_ranks
 
 
 def _worker() -> None:
@@ -38,7 +38,7 @@ def _worker() -> None:
     report['quiet'] = [quiet.poll(signalled=False) for _ in range(5)]
     quiet.close()
     dist.destroy_process_group()
-    print_report(report)
+    report_and_exit(report)
 
 
 @pytest.mark.timeout(200)

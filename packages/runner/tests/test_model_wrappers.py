@@ -9,7 +9,7 @@ file as a script and prints a JSON report, and the tests compare the two reports
 import pytest
 import torch
 import torch.nn as nn
-from rank_processes import print_report, run_ranks
+from rank_processes import report_and_exit, run_ranks
 
 from engine.model import (
     BaseModel,
@@ -167,7 +167,7 @@ def _worker() -> None:
 
     torch_dist.barrier()
     torch_dist.destroy_process_group()
-    print_report(report)
+    report_and_exit(report)
 
 
 @pytest.fixture(scope='module')
