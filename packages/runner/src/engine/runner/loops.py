@@ -98,10 +98,13 @@ class _TrainLoop(BaseLoop):
     def iter(self) -> int:
         return self._iter
 
+    def _interval_after(self, count: int) -> int:
+        """The validation interval in force after ``count`` finished epochs (iterations)."""
+        return self.dynamic_intervals[bisect.bisect(self.dynamic_milestones, count + 1) - 1]
+
     def _validates_after(self, count: int) -> bool:
         """Whether validation follows ``count`` finished epochs (iterations)."""
-        interval = self.dynamic_intervals[bisect.bisect(self.dynamic_milestones, count + 1) - 1]
-        return count >= self.val_begin and count % interval == 0
+        return count >= self.val_begin and count % self._interval_after(count) == 0
 
     def _run_pending_validation(self, count: int) -> None:
         """Validate first when resumed right before a validation that never finished.
@@ -148,8 +151,7 @@ class EpochBasedTrainLoop(_TrainLoop):
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
             self._decide_current_val_interval()
-            if (runner.val_loop is not None and self._epoch >= self.val_begin
-                    and self._epoch % self.val_interval == 0):
+            if runner.val_loop is not None and self._validates_after(self._epoch):
                 runner.val_loop.run()
         runner.call_hook('after_train')
         return runner.model
@@ -188,8 +190,7 @@ class EpochBasedTrainLoop(_TrainLoop):
         self._iter += 1
 
     def _decide_current_val_interval(self) -> None:
-        step = bisect.bisect(self.dynamic_milestones, self._epoch + 1)
-        self.val_interval = self.dynamic_intervals[step - 1]
+        self.val_interval = self._interval_after(self._epoch)
 
 
 def iterate_from(dataloader, skip_batches: int):
@@ -319,8 +320,7 @@ class IterBasedTrainLoop(_TrainLoop):
         self._iter = idx + 1
 
     def _decide_current_val_interval(self) -> None:
-        step = bisect.bisect(self.dynamic_milestones, self._iter + 1)
-        self.val_interval = self.dynamic_intervals[step - 1]
+        self.val_interval = self._interval_after(self._iter)
 
 
 def _progress_bar(runner, total: int) -> Optional[ProgressBar]:
