@@ -198,6 +198,10 @@ def _epoch_run(work, mode):
                           capture_output=True, text=True, timeout=180, env=env)
 
 
+def stdout_of(proc) -> str:
+    return proc.stdout + proc.stderr
+
+
 def test_sigterm_in_an_epoch_based_run_saves_mid_epoch_and_resumes_exactly(tmp_path):
     reference = _epoch_run(tmp_path / 'ref', 'plain')
     assert reference.returncode == -signal.SIGTERM
@@ -243,10 +247,6 @@ def test_sigterm_during_validation_stops_at_once_and_the_resumed_run_validates_a
     final = torch.load(run / 'final_resume.pt', weights_only=True)
     for key, value in reference.model.state_dict().items():
         assert torch.equal(value, final[key]), key
-
-
-def stdout_of(proc) -> str:
-    return proc.stdout + proc.stderr
 
 
 def test_a_failed_save_on_sigterm_is_reported_and_the_run_still_ends(tmp_path):

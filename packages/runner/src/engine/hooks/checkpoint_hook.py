@@ -264,11 +264,10 @@ class CheckpointHook(Hook):
                 runner.logger.info(f'Saving checkpoint at {done} iterations')
                 self._save_checkpoint(runner, done)
                 saved = True
+        # distributed runs stop when the ranks' vote says so (see stop_vote.py)
         vote = self._stop_vote
-        if vote is None:
-            if self._sigterm.received:
-                self._save_and_stop(runner, saved)
-        elif vote.poll(self._sigterm.received):
+        received = self._sigterm.received
+        if received if vote is None else vote.poll(received):
             self._save_and_stop(runner, saved)
 
     def _save_and_stop(self, runner, saved: bool) -> None:
