@@ -329,9 +329,7 @@ class BaseDataElement:
         ):
             # common case, checked in C: plain names with no conflict
             state |= copied
-            meta_fields = state['_metainfo_fields']
-            if type(meta_fields) is SharedFields:  # see own_fields, inlined
-                meta_fields = state['_metainfo_fields'] = meta_fields.copy()
+            meta_fields = own_fields(state)
             meta_fields |= flags
             return
         for name, value in copied.items():
