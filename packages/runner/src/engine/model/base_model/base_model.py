@@ -15,6 +15,7 @@ from engine.registry import MODELS
 
 from ..base_module import BaseModule
 from .data_preprocessor import BaseDataPreprocessor, _device_of
+from .direct_forward import direct_forward
 
 __all__ = ['BaseModel']
 
@@ -125,12 +126,12 @@ class BaseModel(BaseModule):
         preprocessor = self._modules.get('data_preprocessor')
         if preprocessor is None:
             preprocessor = self.data_preprocessor
-        data = preprocessor(data, True)
+        data = direct_forward(preprocessor)(data, True)
         if type(self)._run_forward is BaseModel._run_forward:  # not overridden: call directly
             if type(data) is dict:
-                return self(**data, mode='loss')
+                return direct_forward(self)(**data, mode='loss')
             if type(data) is list or type(data) is tuple:
-                return self(*data, mode='loss')
+                return direct_forward(self)(*data, mode='loss')
         return self._run_forward(data, mode='loss')
 
     def val_step(self, data: Union[dict, tuple, list]) -> list:
