@@ -97,6 +97,32 @@ def test_val_lines_and_log_metric_by_epoch(tmp_path):
     assert [line['step'] for line in lines if 'acc' in line] == [25, 50]  # steps are iters
 
 
+def _open_files_under(folder) -> list:
+    fd_dir = '/proc/self/fd'
+    paths = []
+    for fd in os.listdir(fd_dir):
+        try:
+            path = os.readlink(osp.join(fd_dir, fd))
+        except OSError:
+            continue
+        if path.startswith(str(folder)):
+            paths.append(path)
+    return paths
+
+
+@pytest.mark.skipif(not osp.isdir('/proc/self/fd'), reason='needs /proc')
+def test_scalar_files_are_released_when_the_run_ends(tmp_path):
+    runner = Runner(**cfg_25_batches(tmp_path, dict(type='LoggerHook', interval=5), val=True))
+    runner.train()
+    vis_data = osp.join(runner.log_dir, 'vis_data')
+    scalars = osp.join(vis_data, 'scalars.json')
+    assert len(_json_lines(scalars)) == 5 + 1  # every 5th of 25 iterations, the val line
+    assert _open_files_under(vis_data) == []  # the logger keeps its .log file, as it should
+    runner.val()  # logs again after the release
+    assert len(_json_lines(scalars)) == 7
+    assert _open_files_under(vis_data) == []
+
+
 def test_test_metrics_dumped_as_json(tmp_path):
     cfg = toy_runner_cfg(tmp_path, train_dataloader=None, train_cfg=None, optim_wrapper=None,
                          param_scheduler=None, val_dataloader=None, val_cfg=None,

@@ -112,3 +112,40 @@ def test_force_init_env_runs_once_and_needs_init_env(tmp_path):
     backend.add_scalars({"b": 2})
     backend.add_image("c", np.zeros((2, 2, 3), np.uint8))
     assert Counting.count == 1 and backend._env_initialized is True
+
+
+def _open_paths():
+    import os
+    fd_dir = "/proc/self/fd"
+    paths = set()
+    for fd in os.listdir(fd_dir):
+        try:
+            paths.add(os.readlink(f"{fd_dir}/{fd}"))
+        except OSError:
+            pass
+    return paths
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_scalar_lines_reach_the_file_at_once_and_close_releases_it(tmp_path):
+    def read_lines(path):
+        with open(path) as f:
+            return [json.loads(line) for line in f]
+
+    backend = LocalVisBackend(str(tmp_path))
+    scalar_file = str(tmp_path / "scalars.json")
+    backend.add_scalars({"loss": 1.0}, step=1)
+    # no flush, no close: the line is already in the file (nothing buffered in-process)
+    assert read_lines(scalar_file) == [{"loss": 1.0, "step": 1}]
+    other = LocalVisBackend(str(tmp_path))  # a second writer of the same file
+    other.add_scalars({"loss": 3.0}, step=2)
+    backend.add_scalar("acc", 0.5, step=3)
+    assert read_lines(scalar_file) == [
+        {"loss": 1.0, "step": 1}, {"loss": 3.0, "step": 2}, {"acc": 0.5, "step": 3}]
+    assert scalar_file in _open_paths()
+    backend.close()
+    other.close()
+    assert scalar_file not in _open_paths()
+    backend.add_scalars({"loss": 2.0}, step=4)  # usable after close: the file reopens
+    backend.close()
+    assert read_lines(scalar_file)[-1] == {"loss": 2.0, "step": 4}

@@ -9,6 +9,7 @@ from typing import Optional, Sequence, Union
 
 from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
+from engine.visualization import LocalVisBackend
 
 from .hook import DATA_BATCH, Hook, int_options
 
@@ -120,6 +121,7 @@ class LoggerHook(Hook):
 
     def after_run(self, runner) -> None:
         _flush(runner.visualizer)
+        _close_local_files(runner.visualizer)
         if self.out_dir is None:
             return
         suffixes = (self.out_suffix,) if isinstance(self.out_suffix, str) else \
@@ -144,6 +146,17 @@ def _flush(visualizer) -> None:
     flush = getattr(visualizer, 'flush', None)  # a user's visualizer may not have one
     if flush is not None:
         flush()
+
+
+def _close_local_files(visualizer) -> None:
+    """Release the scalar files a LocalVisBackend keeps open during a run.
+
+    A later write reopens them. Only the local backend is closed: closing a
+    wandb backend would end its run, which a following ``runner.test()`` logs to.
+    """
+    for backend in getattr(visualizer, '_vis_backends', {}).values():
+        if isinstance(backend, LocalVisBackend):
+            backend.close()
 
 
 def _jsonable(obj):
