@@ -52,6 +52,7 @@ class BaseDataPreprocessor(nn.Module):
     def _device(self, device: torch.device) -> None:
         # non_blocking only pays off for host-to-accelerator copies; on CPU it costs ~1us a call
         self.__dict__['_target_device'] = device
+        self.__dict__['_target_is_cpu'] = device.type == 'cpu'
         self.__dict__['_non_blocking'] = device.type != 'cpu'
 
     def cast_data(self, data: Any) -> Any:
@@ -64,14 +65,28 @@ class BaseDataPreprocessor(nn.Module):
         # exact-type checks first: they are several times cheaper than the ABC checks below
         data_type = type(data)
         if data_type is list or data_type is tuple:
-            device = self._device
-            # tensors already on the device (the usual CPU batch) need no recursive call
-            return [item if type(item) is torch.Tensor and item.device == device
-                    else self.cast_data(item) for item in data]
+            state = self.__dict__  # the _device property costs a call per batch
+            device, cpu = state['_target_device'], state['_target_is_cpu']
+            # Tensors already on the device (the usual CPU batch) need no recursive
+            # call; is_cpu is cheaper than building a device object to compare. A
+            # plain loop: a comprehension builds a function and a frame per batch.
+            cast = []
+            for item in data:
+                if type(item) is torch.Tensor and (item.is_cpu if cpu else item.device == device):
+                    cast.append(item)
+                else:
+                    cast.append(self.cast_data(item))
+            return cast
         if data_type is dict:
-            device = self._device
-            return {key: value if type(value) is torch.Tensor and value.device == device
-                    else self.cast_data(value) for key, value in data.items()}
+            state = self.__dict__
+            device, cpu = state['_target_device'], state['_target_is_cpu']
+            cast_dict = {}
+            for key, value in data.items():
+                if type(value) is torch.Tensor and (value.is_cpu if cpu else value.device == device):
+                    cast_dict[key] = value
+                else:
+                    cast_dict[key] = self.cast_data(value)
+            return cast_dict
         if isinstance(data, torch.Tensor):
             if data.device == self._device:  # already there: skip the dispatch of .to()
                 return data
