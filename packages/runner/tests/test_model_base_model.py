@@ -72,11 +72,14 @@ def test_parse_losses_uses_mean_and_ignores_non_loss_keys():
     assert {k: v.item() for k, v in log_vars.items()} == {'loss_a': 2.0, 'acc': 0.5, 'loss': 2.0}
 
 
-def test_parse_losses_log_vars_detached_total_differentiable():
+def test_parse_losses_log_vars_are_the_reduced_tensors_total_differentiable():
     w = torch.ones(2, requires_grad=True)
-    total, log_vars = ToyModel().parse_losses({'my_loss': w * 2, 'loss1': [w.sum()]})
+    scalar_loss = w.sum()
+    total, log_vars = ToyModel().parse_losses({'my_loss': w * 2, 'loss1': scalar_loss})
     assert total.requires_grad
-    assert all(not v.requires_grad for v in log_vars.values())
+    # MOD-06: values stay tensors, no copy, no detach; a 0-dim loss needs no mean()
+    assert log_vars['loss1'] is scalar_loss and log_vars['loss'] is total
+    assert all(type(v) is torch.Tensor for v in log_vars.values())
     total.backward()
     assert w.grad.tolist() == [2.0, 2.0]
 

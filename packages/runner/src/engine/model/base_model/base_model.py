@@ -151,7 +151,8 @@ class BaseModel(BaseModule):
         Each entry is logged as its mean (a list of tensors as the sum of
         their means); the total is the sum of the entries whose key contains
         ``'loss'``. ``log_vars`` keeps the model's order and puts ``'loss'``
-        last; its values are detached tensors, so no device sync happens here.
+        last; its values are the reduced tensors themselves (no ``.item()``, so
+        no device sync happens here).
         """
         log_vars: OrderedDict[str, torch.Tensor] = OrderedDict()
         total: Any = None
@@ -166,17 +167,16 @@ class BaseModel(BaseModule):
             if 'loss' in name:
                 # `0 + tensor` costs a scalar-tensor creation per step: start from the first
                 total = reduced if total is None else total + reduced
-            # logged values never keep the graph (detached as they are stored)
-            log_vars[name] = (reduced.detach() if isinstance(reduced, Tensor)
-                              and reduced.requires_grad else reduced)
+            # stored as is, as in 0.2.0 (MOD-06): a detach is an op per loss per step,
+            # and the graph's buffers are freed by the backward pass anyway
+            log_vars[name] = reduced
         if total is None:
             total = 0
         if 'loss' in log_vars:
             # a model entry named exactly 'loss' keeps its own value, moved to the end
             log_vars.move_to_end('loss')
         else:
-            log_vars['loss'] = (total.detach() if isinstance(total, Tensor)
-                                and total.requires_grad else total)
+            log_vars['loss'] = total
         return total, log_vars
 
     def _run_forward(self, data: Union[dict, tuple, list], mode: str) -> Any:
