@@ -81,11 +81,11 @@ class BaseDataPreprocessor(nn.Module):
             state = self.__dict__
             device, cpu = state['_target_device'], state['_target_is_cpu']
             cast_dict = {}
-            for key, value in data.items():
-                if type(value) is torch.Tensor and (value.is_cpu if cpu else value.device == device):
-                    cast_dict[key] = value
+            for key, item in data.items():
+                if type(item) is torch.Tensor and (item.is_cpu if cpu else item.device == device):
+                    cast_dict[key] = item
                 else:
-                    cast_dict[key] = self.cast_data(value)
+                    cast_dict[key] = self.cast_data(item)
             return cast_dict
         if isinstance(data, torch.Tensor):
             if data.device == self._device:  # already there: skip the dispatch of .to()
