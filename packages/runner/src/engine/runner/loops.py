@@ -182,7 +182,8 @@ class EpochBasedTrainLoop(_TrainLoop):
         return 0
 
     def run_iter(self, idx: int, data_batch) -> None:
-        runner = self.runner
+        # run() holds the runner: dereference directly (the property's check costs a call)
+        runner = self._runner() or self.runner
         # call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch), by position
         call_iter_hooks(runner, 'before_train_iter', idx, data_batch)
         outputs = runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
@@ -311,7 +312,8 @@ class IterBasedTrainLoop(_TrainLoop):
         return runner.model
 
     def run_iter(self, data_batch) -> None:
-        runner = self.runner
+        # run() holds the runner: dereference directly (the property's check costs a call)
+        runner = self._runner() or self.runner
         idx = self._iter
         # call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch), by position
         call_iter_hooks(runner, 'before_train_iter', idx, data_batch)
