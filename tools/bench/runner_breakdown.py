@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Where the Runner's per-iteration time goes: the raw loop, the Runner without
+default hooks, with them, and with each one left out.
+
+Same workload as ``runner_overhead.py`` (tiny MLP, batch 16, one thread). Each
+configuration runs ``--iters`` iterations per round, the configurations take
+turns for ``--rounds`` rounds, and the table shows each one's best and median
+round, with the ratio of its best to the raw loop's best. Times are this
+thread's CPU time (``time.thread_time``): on a shared virtual machine, time
+spent in other processes does not count, which makes small differences easier
+to see. ``--wall`` measures wall-clock time instead.
+
+    hatch run python tools/bench/runner_breakdown.py [--iters 1000] [--rounds 8] [--wall]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runner_overhead as bench  # noqa: E402  (a sibling script, not a package)
+from torch.utils.data import DataLoader  # noqa: E402
+
+from engine.dataset import InfiniteSampler, default_collate  # noqa: E402
+from engine.runner import Runner  # noqa: E402
+
+DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger', 'param_scheduler',
+                 'checkpoint')
+BENCH_HOOKS = dict(logger=dict(type='LoggerHook', interval=50),
+                   checkpoint=dict(type='CheckpointHook', interval=10**9, by_epoch=False,
+                                   save_last=False))
+
+
+def run_runner(iters: int, default_hooks: dict, clock) -> float:
+    with tempfile.TemporaryDirectory() as work_dir:
+        dataset = bench.make_data()
+        loader = DataLoader(dataset, batch_size=16, sampler=InfiniteSampler(dataset, seed=0),
+                            collate_fn=default_collate)
+        runner = Runner(
+            model=bench.MLPModel(), work_dir=work_dir, train_dataloader=loader,
+            train_cfg=dict(by_epoch=False, max_iters=iters, val_interval=10**9),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+            default_hooks=default_hooks, log_level='WARNING', randomness=dict(seed=0))
+        start = clock()
+        runner.train()
+        elapsed = clock() - start
+        runner.visualizer.close()
+    return elapsed
+
+
+def configurations() -> dict:
+    configs: dict = {'raw loop': None, 'Runner, default hooks': dict(BENCH_HOOKS)}
+    for name in DEFAULT_HOOKS:
+        hooks = dict(BENCH_HOOKS)
+        hooks[name] = None
+        configs[f'  without {name}'] = hooks
+    never_logs = dict(BENCH_HOOKS, logger=dict(type='LoggerHook', interval=10**9))
+    configs['  logger never logging'] = never_logs
+    configs['Runner, no default hooks'] = {name: None for name in DEFAULT_HOOKS}
+    return configs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--iters', type=int, default=1000)
+    parser.add_argument('--rounds', type=int, default=8)
+    parser.add_argument('--wall', action='store_true', help='wall clock instead of CPU time')
+    args = parser.parse_args()
+    if torch.cuda.is_available():
+        raise SystemExit('CUDA is visible: hide it with CUDA_VISIBLE_DEVICES= (a CPU benchmark)')
+    torch.set_num_threads(1)
+    logging.getLogger('engine').setLevel(logging.WARNING)
+    clock = time.perf_counter if args.wall else time.thread_time
+    bench.time.perf_counter = clock  # the raw loop times itself with this clock
+
+    def run(hooks, iters):
+        if hooks is None:
+            return bench.raw_loop(iters)
+        return run_runner(iters, hooks, clock)
+
+    configs = configurations()
+    for hooks in configs.values():  # warm up every path
+        run(hooks, 100)
+    times: dict = {name: [] for name in configs}
+    for _ in range(args.rounds):
+        for name, hooks in configs.items():
+            times[name].append(run(hooks, args.iters) / args.iters * 1e6)
+    raw_best = min(times['raw loop'])
+    clock_name = 'wall clock' if args.wall else 'thread CPU time'
+    print(f'{args.rounds} rounds of {args.iters} iterations, {clock_name}, us per iteration:')
+    print(f'  {"configuration":<28}{"best":>8}{"median":>9}{"best/raw":>10}')
+    for name, values in times.items():
+        best = min(values)
+        print(f'  {name:<28}{best:>8.1f}{statistics.median(values):>9.1f}'
+              f'{best / raw_best:>9.3f}x')
+
+
+if __name__ == '__main__':
+    main()
