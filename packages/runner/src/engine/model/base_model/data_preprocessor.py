@@ -62,14 +62,16 @@ class BaseDataPreprocessor(nn.Module):
         sequences (lists and tuples) become lists; strings and other leaves
         come back unchanged.
         """
+        # The target device is read from the instance dict (the _device property
+        # costs a call), and "already there" is tested with is_cpu on CPU (cheaper
+        # than building a device object to compare).
+        state = self.__dict__
+        device, cpu = state['_target_device'], state['_target_is_cpu']
         # exact-type checks first: they are several times cheaper than the ABC checks below
         data_type = type(data)
         if data_type is list or data_type is tuple:
-            state = self.__dict__  # the _device property costs a call per batch
-            device, cpu = state['_target_device'], state['_target_is_cpu']
             # Tensors already on the device (the usual CPU batch) need no recursive
-            # call; is_cpu is cheaper than building a device object to compare. A
-            # plain loop: a comprehension builds a function and a frame per batch.
+            # call. A plain loop: a comprehension builds a function and a frame per batch.
             cast = []
             for item in data:
                 if type(item) is torch.Tensor and (item.is_cpu if cpu else item.device == device):
@@ -78,8 +80,6 @@ class BaseDataPreprocessor(nn.Module):
                     cast.append(self.cast_data(item))
             return cast
         if data_type is dict:
-            state = self.__dict__
-            device, cpu = state['_target_device'], state['_target_is_cpu']
             cast_dict = {}
             for key, item in data.items():
                 if type(item) is torch.Tensor and (item.is_cpu if cpu else item.device == device):
@@ -88,11 +88,11 @@ class BaseDataPreprocessor(nn.Module):
                     cast_dict[key] = self.cast_data(item)
             return cast_dict
         if isinstance(data, torch.Tensor):
-            if data.device == self._device:  # already there: skip the dispatch of .to()
+            if data.is_cpu if cpu else data.device == device:  # skip the dispatch of .to()
                 return data
-            if self._non_blocking:
-                return data.to(self._device, non_blocking=True)
-            return data.to(self._device)
+            if state['_non_blocking']:
+                return data.to(device, non_blocking=True)
+            return data.to(device)
         if isinstance(data, _PASS_THROUGH):
             return data
         if isinstance(data, Mapping):
@@ -102,9 +102,9 @@ class BaseDataPreprocessor(nn.Module):
         if isinstance(data, Sequence):
             return [self.cast_data(item) for item in data]
         if isinstance(data, BaseDataElement):
-            if self._non_blocking:
-                return data.to(self._device, non_blocking=True)
-            return data.to(self._device)
+            if state['_non_blocking']:
+                return data.to(device, non_blocking=True)
+            return data.to(device)
         return data
 
     def forward(self, data: Any, training: bool = False) -> Any:
