@@ -39,13 +39,13 @@ def _shortcut_supported() -> bool:
             and getattr(nn.Module, '_compiled_call_impl', False) is None)
 
 
-_SUPPORTED = _shortcut_supported()
 _CALL_METHODS = ('__call__', '_wrapped_call_impl', '_call_impl')
-_PLAIN_CALL: dict = {}  # class -> whether calling its instances is nn.Module's call
+_PLAIN_CALL: dict = {}  # class -> whether the shortcut applies to its instances
 
 
 def _remember_class(cls: type) -> bool:
-    plain = _PLAIN_CALL[cls] = _SUPPORTED and all(
+    """Once per class: calling its instances is nn.Module's call, on a torch we know."""
+    plain = _PLAIN_CALL[cls] = _shortcut_supported() and all(
         getattr(cls, name) is getattr(nn.Module, name) for name in _CALL_METHODS)
     return plain
 
