@@ -20,40 +20,16 @@ import logging
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runner_overhead as bench  # noqa: E402  (a sibling script, not a package)
-from torch.utils.data import DataLoader  # noqa: E402
-
-from engine.dataset import InfiniteSampler, default_collate  # noqa: E402
-from engine.runner import Runner  # noqa: E402
 
 DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger', 'param_scheduler',
                  'checkpoint')
-BENCH_HOOKS = dict(logger=dict(type='LoggerHook', interval=50),
-                   checkpoint=dict(type='CheckpointHook', interval=10**9, by_epoch=False,
-                                   save_last=False))
-
-
-def run_runner(iters: int, default_hooks: dict, clock) -> float:
-    with tempfile.TemporaryDirectory() as work_dir:
-        dataset = bench.make_data()
-        loader = DataLoader(dataset, batch_size=16, sampler=InfiniteSampler(dataset, seed=0),
-                            collate_fn=default_collate)
-        runner = Runner(
-            model=bench.MLPModel(), work_dir=work_dir, train_dataloader=loader,
-            train_cfg=dict(by_epoch=False, max_iters=iters, val_interval=10**9),
-            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-            default_hooks=default_hooks, log_level='WARNING', randomness=dict(seed=0))
-        start = clock()
-        runner.train()
-        elapsed = clock() - start
-        runner.visualizer.close()
-    return elapsed
+BENCH_HOOKS = bench.BENCH_HOOKS
 
 
 def configurations() -> dict:
@@ -78,13 +54,10 @@ def main() -> None:
         raise SystemExit('CUDA is visible: hide it with CUDA_VISIBLE_DEVICES= (a CPU benchmark)')
     torch.set_num_threads(1)
     logging.getLogger('engine').setLevel(logging.WARNING)
-    clock = time.perf_counter if args.wall else time.thread_time
-    bench.time.perf_counter = clock  # the raw loop times itself with this clock
+    bench.CLOCK = time.perf_counter if args.wall else time.thread_time
 
     def run(hooks, iters):
-        if hooks is None:
-            return bench.raw_loop(iters)
-        return run_runner(iters, hooks, clock)
+        return bench.raw_loop(iters) if hooks is None else bench.runner_loop(iters, hooks)
 
     configs = configurations()
     for hooks in configs.values():  # warm up every path
