@@ -5,6 +5,7 @@ from collections import defaultdict, namedtuple
 import numpy as np
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
 from engine.dataset import (
     COLLATE_FUNCTIONS,
@@ -143,3 +144,26 @@ def test_worker_init_fn_seeds_everything():
     random.seed(19)
     torch.manual_seed(19)
     assert draws == (np.random.rand(), random.random(), torch.rand(1).item())
+
+
+def test_infinite_sampler_stream_survives_a_closed_iterator():
+    sampler = InfiniteSampler(list(range(5)), shuffle=False)
+
+    def batches(source):  # a consumer written with `yield from`, closed early
+        yield from source
+
+    consumer = batches(sampler)
+    assert [next(consumer) for _ in range(3)] == [0, 1, 2]
+    consumer.close()
+    it = iter(sampler)
+    assert [next(it) for _ in range(4)] == [3, 4, 0, 1]
+
+
+def test_infinite_sampler_dataloader_iterated_again_after_dropping_an_iterator():
+    dataset = list(range(6))
+    loader = DataLoader(dataset, batch_size=2, sampler=InfiniteSampler(dataset, shuffle=False))
+    first = iter(loader)
+    assert next(first).tolist() == [0, 1]
+    del first  # a finished run drops its iterator; a second train() iterates again
+    second = iter(loader)
+    assert [next(second).tolist() for _ in range(3)] == [[2, 3], [4, 5], [0, 1]]

@@ -95,7 +95,11 @@ class InfiniteSampler(Sampler):
         yield from itertools.islice(self._infinite_indices(), self.rank, None, self.world_size)
 
     def __iter__(self) -> Iterator[int]:
-        yield from self.indices
+        # Every iterator reads the one shared stream. Not a generator delegating
+        # with `yield from`: closing it (which happens when a DataLoader iterator
+        # is dropped) would close the shared stream too, and the next iteration
+        # over the sampler would find it exhausted.
+        return iter(self.indices.__next__, None)  # the stream never yields None
 
     def __len__(self) -> int:
         return self.size
