@@ -122,6 +122,18 @@ class HistoryBuffer:
         window = slice(self._start, self._len)
         return self._values[window].copy(), self._counts[window].copy()
 
+    # The reference stores the two arrays under these names, and the seed's
+    # register_statistics example (§30.2.4) reads them: views of the kept window.
+    @property
+    def _log_history(self) -> np.ndarray:
+        window = self._window(None)  # first: the flush may replace the arrays
+        return self._values[window]
+
+    @property
+    def _count_history(self) -> np.ndarray:
+        window = self._window(None)
+        return self._counts[window]
+
     def __len__(self) -> int:
         self._flush()
         return self._len - self._start

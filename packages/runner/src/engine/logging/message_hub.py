@@ -108,7 +108,10 @@ class MessageHub(ManagerMixin):
         for key, item in log_dict.items():
             if isinstance(item, dict):
                 assert "value" in item, f"log_dict[{key!r}] must have a 'value' key, but got {item}"
-                update(key, item["value"], item.get("count", 1), resumed)
+                count = item.get("count", 1)
+                if type(count) is not int:  # a 1-element tensor/array counts too (reference)
+                    count = _to_number(f"{key}.count", count)
+                update(key, item["value"], count, resumed)
             else:
                 update(key, item, 1, resumed)
 

@@ -26,6 +26,7 @@ import tempfile
 import warnings
 import zipfile
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
@@ -68,9 +69,8 @@ def weights_to_cpu(state_dict: dict) -> OrderedDict:
     """Copy of ``state_dict`` with every tensor on the CPU (``_metadata`` kept)."""
     cpu = OrderedDict((k, v.cpu() if isinstance(v, torch.Tensor) else v)
                       for k, v in state_dict.items())
-    metadata = getattr(state_dict, '_metadata', None)
-    if metadata is not None:
-        cpu._metadata = metadata  # type: ignore[attr-defined]
+    # always present, as in the reference: loaders read it without a getattr default
+    cpu._metadata = getattr(state_dict, '_metadata', OrderedDict())  # type: ignore[attr-defined]
     return cpu
 
 
@@ -101,30 +101,71 @@ def get_state_dict(module: nn.Module, destination: Optional[OrderedDict] = None,
 
 def load_state_dict(module: nn.Module, state_dict: dict, strict: bool = False,
                     logger: Optional[Union[logging.Logger, str]] = None) -> None:
-    """Load ``state_dict`` into ``module`` (wrappers unwrapped), reporting mismatches.
+    """Load ``state_dict`` into ``module``, reporting mismatches instead of failing.
 
-    Missing ``num_batches_tracked`` buffers are not reported. With
-    ``strict=True`` a mismatch raises ``RuntimeError`` listing the keys;
-    otherwise it is logged as a warning.
+    Model wrappers (DDP, BaseTTAModel, ...) are looked through at every level,
+    so keys never need their ``module.`` prefix. Unexpected keys, missing keys
+    (except ``num_batches_tracked``) and shape mismatches make one message:
+    ``strict=True`` raises it as ``RuntimeError``, otherwise it is logged as a
+    warning (printed without a logger) and every matching tensor is loaded,
+    as the reference does for a pretrained model with a different head.
     """
-    result = _unwrap(module).load_state_dict(state_dict, strict=False)
-    missing = [k for k in result.missing_keys if 'num_batches_tracked' not in k]
-    unexpected = list(result.unexpected_keys)
-    if not missing and not unexpected:
-        return
-    lines = ['The model and loaded state dict do not match exactly']
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f'state_dict should be a dict-like object, but got {type(state_dict)}')
+    missing: list = []
+    unexpected: list = []
+    errors: list = []
+    metadata = getattr(state_dict, '_metadata', None)
+    state_dict = OrderedDict(state_dict)  # load hooks may edit it: not the caller's dict
+    if metadata is not None:
+        state_dict._metadata = metadata  # type: ignore[attr-defined]
+    _load_recursive(module, state_dict, '', metadata, missing, unexpected, errors)
+
+    missing = [k for k in missing if 'num_batches_tracked' not in k]
     if unexpected:
-        lines.append(f'unexpected key in source state_dict: {", ".join(unexpected)}')
+        errors.append(f'unexpected key in source state_dict: {", ".join(unexpected)}')
     if missing:
-        lines.append(f'missing keys in source state_dict: {", ".join(missing)}')
-    message = '\n'.join(lines) + '\n'
+        errors.append(f'missing keys in source state_dict: {", ".join(missing)}')
+    if not errors:
+        return
     from engine.dist import get_rank
     if get_rank() != 0:
         return
+    message = '\n'.join(['The model and loaded state dict do not match exactly', *errors]) + '\n'
     if strict:
         raise RuntimeError(message)
     print_log(message, logger=logger, level=logging.WARNING)
 
+
+def _load_recursive(module: nn.Module, state_dict: dict, prefix: str, metadata,
+                    missing: list, unexpected: list, errors: list) -> None:
+    """``nn.Module.load_state_dict``'s walk, stepping over model wrappers.
+
+    ``strict=True`` here only makes torch collect unexpected keys; shape
+    mismatches land in ``errors`` instead of raising.
+    """
+    module = _unwrap_for_loading(module)
+    local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+    module._load_from_state_dict(state_dict, prefix, local_metadata, True, missing, unexpected,
+                                 errors)
+    for name, child in module._modules.items():
+        if child is not None:
+            child_prefix = prefix + name + '.'
+            # each child sees only its own keys, as in torch: linear, not quadratic, in size
+            child_state = {k: v for k, v in state_dict.items() if k.startswith(child_prefix)}
+            _load_recursive(child, child_state, child_prefix, metadata, missing, unexpected,
+                            errors)
+    if module._load_state_dict_post_hooks:
+        from torch.nn.modules.module import _IncompatibleKeys
+        for hook in module._load_state_dict_post_hooks.values():
+            hook(module, _IncompatibleKeys(missing, unexpected))
+
+
+def _unwrap_for_loading(module: nn.Module) -> nn.Module:
+    from engine.model import BaseTTAModel, is_model_wrapper  # same package
+    while is_model_wrapper(module) or isinstance(module, BaseTTAModel):
+        module = module.module
+    return module
 
 
 # ---------------------------------------------------- message hub as plain data
@@ -416,6 +457,16 @@ def load_checkpoint(model: nn.Module, filename: str, map_location=None, strict: 
     state_dict = _revise_keys(state_dict, revise_keys)
     load_state_dict(model, state_dict, strict, logger)
     return checkpoint
+
+
+def _load_checkpoint_with_prefix(prefix: str, filename: str, map_location=None) -> dict:
+    """The state dict entries of ``filename`` under ``prefix``, with the prefix removed.
+
+    Lives with PretrainedInit (engine.model.weight_init), which uses it; also
+    reachable here, where the reference keeps it.
+    """
+    from engine.model.weight_init import _load_checkpoint_with_prefix as load_with_prefix
+    return load_with_prefix(prefix, filename, map_location=map_location)
 
 
 def _revise_keys(state_dict: dict, revise_keys) -> OrderedDict:
