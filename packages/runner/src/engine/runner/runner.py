@@ -25,6 +25,7 @@ import logging
 import os
 import os.path as osp
 import time
+import warnings
 from collections import OrderedDict
 from typing import Any, Optional, Union
 
@@ -46,7 +47,16 @@ from engine.model import (
     revert_sync_batchnorm,
 )
 from engine.optim import OptimWrapper, OptimWrapperDict
-from engine.registry import HOOKS, LOOPS, MODEL_WRAPPERS, MODELS, RUNNERS, VISUALIZERS, DefaultScope
+from engine.registry import (
+    HOOKS,
+    LOOPS,
+    MODEL_WRAPPERS,
+    MODELS,
+    RUNNERS,
+    VISUALIZERS,
+    DefaultScope,
+    count_registered_modules,
+)
 from engine.utils.dl_utils import raise_open_file_limit, set_multi_processing
 from engine.visualization import Visualizer
 
@@ -127,12 +137,13 @@ class Runner:
                  load_from: Optional[str] = None,
                  resume: Union[bool, str] = False,
                  launcher: str = 'none',
-                 env_cfg: Optional[dict] = None,
+                 # the documented defaults (RUN-01); never mutated, None means the same
+                 env_cfg: Optional[dict] = {'dist_cfg': {'backend': 'nccl'}},  # noqa: B006
                  log_processor: Optional[dict] = None,
                  log_level: Union[int, str] = 'INFO',
                  visualizer: Optional[Union[Visualizer, dict]] = None,
                  default_scope: str = 'engine',
-                 randomness: Optional[dict] = None,
+                 randomness: Optional[dict] = {'seed': None},  # noqa: B006
                  experiment_name: Optional[str] = None,
                  cfg: Optional[ConfigType] = None) -> None:
         if resume is None or (type(resume) is int and resume in (0, 1)):
@@ -182,7 +193,8 @@ class Runner:
 
         self._launcher = launcher
         self._distributed = launcher != 'none' or is_distributed()
-        env_cfg = dict(dist_cfg=dict(backend='nccl')) if env_cfg is None else env_cfg
+        env_cfg = (dict(dist_cfg=dict(backend='nccl')) if env_cfg is None
+                   else copy.deepcopy(env_cfg))  # a subclass's setup_env may edit it
         self.setup_env(env_cfg)
 
         self._randomness_cfg = dict(randomness or dict(seed=None))
@@ -196,6 +208,10 @@ class Runner:
                                                        scope_name=default_scope)
         self.log_processor = self.build_log_processor(log_processor)
         self.logger = self.build_logger(log_level=log_level)
+        # what every registry holds: logged at DEBUG, and (rank 0) written to
+        # work_dir/modules_statistic_results.json
+        self.logger.debug(count_registered_modules(
+            self._work_dir if self._rank == 0 else None, verbose=False))
         self._log_env(env_cfg)
         self.message_hub = self.build_message_hub()
         self.visualizer = self.build_visualizer(visualizer)
@@ -319,7 +335,10 @@ class Runner:
         lines += [f'    {k}: {v}' for k, v in env.items()]
         lines += ['', 'Runtime environment:']
         lines += [f'    {k}: {v}' for k, v in env_cfg.items()]
-        lines += [f'    seed: {self._seed}', f'    deterministic: {self._deterministic}']
+        # the randomness config as given, with the seed actually used
+        randomness = dict(self._randomness_cfg, seed=self._seed)
+        randomness.setdefault('deterministic', self._deterministic)
+        lines += [f'    {k}: {v}' for k, v in randomness.items()]
         lines += [f'    Distributed launcher: {self._launcher}',
                   f'    Distributed training: {self._distributed}',
                   f'    GPU number: {self._world_size}', '-' * 60]
@@ -487,7 +506,7 @@ class Runner:
         assert isinstance(self.optim_wrapper, OptimWrapper), (
             '`build_optim_wrapper` should be called before `build_param_scheduler`')
         epoch_length, default_end = None, None
-        loop = self._train_loop
+        loop = self.train_loop  # a configured train loop is built first (its length counts)
         if isinstance(loop, BaseLoop):
             epoch_length = len(loop.dataloader)
 
@@ -786,16 +805,23 @@ class Runner:
         rng_states = gather_rng_states(self._world_size)  # collective: every rank joins
         if self._rank != 0:
             return
-        if '://' in str(out_dir) or backend_args or file_client_args:
+        if file_client_args is not None:  # the deprecated route: FileClient's backend names
+            from engine.fileio import FileClient
+            filepath = FileClient.infer_client(file_client_args, out_dir).join_path(
+                out_dir, filename)
+        elif '://' in str(out_dir) or backend_args:
             from engine.fileio import get_file_backend
-            backend = get_file_backend(out_dir, backend_args=backend_args or file_client_args)
+            backend = get_file_backend(out_dir, backend_args=backend_args)
             filepath = backend.join_path(out_dir, filename)
         else:
             filepath = osp.join(out_dir, filename)
         checkpoint = training_checkpoint(self, meta, by_epoch, save_optimizer,
                                          save_param_scheduler, rng_states)
         self.call_hook('before_save_checkpoint', checkpoint=checkpoint)
-        save_checkpoint(checkpoint, filepath, backend_args=backend_args or file_client_args)
+        with warnings.catch_warnings():  # warned above already
+            warnings.simplefilter('ignore', DeprecationWarning)
+            save_checkpoint(checkpoint, filepath, file_client_args=file_client_args,
+                            backend_args=backend_args)
 
     @master_only
     def dump_config(self) -> None:

@@ -12,6 +12,7 @@ Extending: hooks see the dict in ``before_save_checkpoint`` and
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import os.path as osp
@@ -82,7 +83,7 @@ def training_checkpoint(runner, meta: dict, by_epoch: bool, save_optimizer: bool
                             f'{type(runner.optim_wrapper)}')
         checkpoint['optimizer'] = runner.optim_wrapper.state_dict()
     schedulers = runner.param_schedulers
-    if save_param_scheduler and schedulers is None:
+    if save_param_scheduler and not runner._schedulers_built():  # None, or configs only
         runner.logger.warning('`save_param_scheduler` is True but `self.param_schedulers` '
                               'is None, so skip saving parameter schedulers')
     elif save_param_scheduler:
@@ -121,6 +122,42 @@ def resume_latest(runner) -> None:
                               'training starts from scratch.')
 
 
+def _recorded_gpu_ids(config_text: str) -> Optional[list]:
+    """``gpu_ids`` of a config's text, read without running it (it comes from a file)."""
+    try:
+        tree = ast.parse(config_text)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == 'gpu_ids' for t in node.targets):
+            value = node.value
+            try:
+                if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                        and value.func.id == 'range' and not value.keywords):
+                    return list(range(*(ast.literal_eval(a) for a in value.args)))
+                return list(ast.literal_eval(value))
+            except (ValueError, TypeError):
+                return None
+    return None
+
+
+def _check_gpu_count(runner, config_text: str) -> None:
+    """A run resumed on another number of GPUs trains with another batch size:
+    allowed only when ``auto_scale_lr`` is enabled to rescale the learning rate."""
+    gpu_ids = _recorded_gpu_ids(config_text)
+    if not gpu_ids or len(gpu_ids) == runner.world_size:
+        return
+    runner.logger.info('Number of GPU used for current experiment is not consistent with '
+                       f'resuming from checkpoint ({len(gpu_ids)} before, '
+                       f'{runner.world_size} now)')
+    if not (runner.auto_scale_lr or {}).get('enable', False):
+        raise RuntimeError('Cannot automatically rescale lr in resuming. Please make sure '
+                           'the number of GPU is consistent with the previous training state '
+                           'resuming from the checkpoint or set `enable` in `auto_scale_lr` '
+                           'to True.')
+
+
 def restore_training_state(runner, checkpoint: dict, resume_optimizer: bool,
                            resume_param_scheduler: bool) -> None:
     """Put a loaded checkpoint's training state back into ``runner``."""
@@ -129,6 +166,9 @@ def restore_training_state(runner, checkpoint: dict, resume_optimizer: bool,
     if loop is not None:
         loop._epoch = meta.get('epoch', 0)
         loop._iter = meta.get('iter', 0)
+
+    if meta.get('config') is not None:
+        _check_gpu_count(runner, meta['config'])
 
     resumed_seed = meta.get('seed')
     if resumed_seed is not None and resumed_seed != runner.seed:
