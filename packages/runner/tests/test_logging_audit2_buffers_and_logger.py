@@ -4,6 +4,7 @@ register_statistics example, tensor counts, per-rank handlers and files, num_dig
 from __future__ import annotations
 
 import logging
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -128,3 +129,31 @@ def test_grad_norm_is_window_averaged_other_scalars_are_current(no_memory_field)
     tag, line = LogProcessor(window_size=4).get_log_after_iter(runner, 9, 'train')
     assert tag['grad_norm'] == 18.5 and tag['acc'] == 20.0
     assert line.endswith('grad_norm: 18.5000  acc: 20.0000')
+
+
+# ------------------------------------------------------------- LOG-10 / CKPT-10
+def test_a_checkpoints_message_hub_entry_loads_into_a_hub(tmp_path):
+    """Checkpoints store the hub's scalars as tensors (they must load with
+    weights_only=True); MessageHub.load_state_dict takes that entry as it is."""
+    from engine.runner import save_checkpoint
+    from engine.runner.checkpoint import message_hub_to_plain
+
+    hub = MessageHub('audit2_hub_ckpt_src')
+    for value in (1.0, 2.0, 4.0):
+        hub.update_scalar('train/loss', value)
+    hub.update_scalar('train/lr', 0.1, resumed=False)
+    hub.update_info('epoch', 3)
+    path = tmp_path / 'epoch_3.pth'
+    save_checkpoint({'message_hub': message_hub_to_plain(hub.state_dict())}, str(path))
+    entry = torch.load(path, weights_only=True)['message_hub']
+
+    restored = MessageHub('audit2_hub_ckpt_dst')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', UserWarning)  # nothing is skipped
+        restored.load_state_dict(entry)
+    assert restored.get_scalar('train/loss').data[0].tolist() == [1.0, 2.0, 4.0]
+    assert restored.get_scalar('train/loss').max_length == 1000000
+    assert restored.get_info('epoch') == 3
+    assert 'train/lr' not in restored.log_scalars
+    restored.update_scalar('train/loss', 5.0)  # resumed flag restored as True
+    assert restored.get_scalar('train/loss').mean(2) == 4.5

@@ -234,3 +234,44 @@ def test_more_specific_prefix_wins_whatever_the_registration_order():
     finally:
         CheckpointLoader._schemes.pop('a/b', None)
         CheckpointLoader._schemes.pop('a/b/c', None)
+
+
+def test_module_versions_reach_the_modules_own_upgrade_code(tmp_path):
+    """A model class that renamed its layers upgrades old checkpoints in its own
+    ``_load_from_state_dict`` (keyed on the saved ``_metadata`` version); the
+    renamed keys must reach its children, through a saved file."""
+    class Old(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first = nn.Linear(2, 2)
+            self.second = nn.Linear(2, 2)
+
+    class New(nn.Module):
+        _version = 2
+
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Linear(2, 2)
+            self.first = nn.Linear(2, 2)
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args):
+            if local_metadata.get('version', 1) < 2:
+                renames = {'first.': 'stem.', 'second.': 'first.'}
+                for key in [k for k in state_dict if k.startswith(prefix)]:
+                    rest = key[len(prefix):]
+                    for old, new in renames.items():
+                        if rest.startswith(old):
+                            state_dict[prefix + new + rest[len(old):]] = state_dict.pop(key)
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, *args)
+
+    torch.manual_seed(5)
+    old, new = Old(), New()
+    save_checkpoint(old.state_dict(), str(tmp_path / 'v1.pth'))
+    save_checkpoint(new.state_dict(), str(tmp_path / 'v2.pth'))
+    fresh = New()
+    load_checkpoint(fresh, str(tmp_path / 'v1.pth'), strict=True)
+    assert torch.equal(fresh.stem.weight, old.first.weight)
+    assert torch.equal(fresh.first.weight, old.second.weight)
+    load_checkpoint(fresh, str(tmp_path / 'v2.pth'), strict=True)
+    assert torch.equal(fresh.stem.weight, new.stem.weight)
+    assert torch.equal(fresh.first.bias, new.first.bias)

@@ -184,7 +184,11 @@ class MessageHub(ManagerMixin):
         return dict(log_scalars=log_scalars, runtime_info=runtime_info, resumed_keys=resumed_keys)
 
     def load_state_dict(self, state_dict: Union[MessageHub, dict]) -> None:
-        """Restore from :meth:`state_dict` output, or copy everything from another hub."""
+        """Restore from :meth:`state_dict` output, or copy everything from another hub.
+
+        Also takes a checkpoint's ``message_hub`` entry, whose scalars engine
+        stores as tensors (``log_history``, ``count_history``, ``max_length``).
+        """
         if isinstance(state_dict, MessageHub):
             self._log_scalars = copy.deepcopy(state_dict._log_scalars)
             self._runtime_info = copy.deepcopy(state_dict._runtime_info)
@@ -196,6 +200,11 @@ class MessageHub(ManagerMixin):
             assert key in state_dict, (
                 f"The loaded `state_dict` of MessageHub must contain key: `{key}`")
         for key, value in state_dict["log_scalars"].items():
+            if isinstance(value, dict) and "log_history" in value and "count_history" in value:
+                # the tensor form engine's checkpoints store (loadable with weights_only=True)
+                value = HistoryBuffer(np.asarray(value["log_history"]),
+                                      np.asarray(value["count_history"]),
+                                      int(value.get("max_length", 1000000)))
             if not isinstance(value, HistoryBuffer):
                 warnings.warn(f"The value of log_scalars[{key!r}] is {type(value)}, not a "
                               "HistoryBuffer; it is skipped", stacklevel=2)
