@@ -135,7 +135,9 @@ class CheckpointHook(Hook):
         self._saved_iter = -1  # the training iterations the last save holds
         self.args = kwargs
         check_args_conflict(file_client_args, backend_args)
-        self.backend_args = backend_args if backend_args is not None else file_client_args
+        # the deprecated route keeps FileClient's backend names ('disk', ...)
+        self.file_client_args = file_client_args
+        self.backend_args = backend_args
 
         if filename_tmpl is None:
             filename_tmpl = 'epoch_{}.pth' if by_epoch else 'iter_{}.pth'
@@ -198,12 +200,15 @@ class CheckpointHook(Hook):
                                                                        self.rules)}
 
     def before_train(self, runner) -> None:
-        from engine.fileio import get_file_backend
+        from engine.fileio import FileClient, get_file_backend
         if self.out_dir is None:
             self.out_dir = runner.work_dir
         elif osp.abspath(self.out_dir) != runner.work_dir:
             self.out_dir = osp.join(self.out_dir, osp.basename(runner.work_dir.rstrip('/')))
-        self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
+        if self.file_client_args is not None:
+            self.file_backend = FileClient.infer_client(self.file_client_args, self.out_dir)
+        else:
+            self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
         runner.logger.info(f'Checkpoints will be saved to {self.out_dir}.')
         if runner.rank == 0 and osp.isdir(self.out_dir):
             # a save killed mid-write leaves its temp file; the target is intact
@@ -308,7 +313,8 @@ class CheckpointHook(Hook):
         by_epoch = self.by_epoch and periodic
         runner.save_checkpoint(self.out_dir, filename, save_optimizer=self.save_optimizer,
                                save_param_scheduler=self.save_param_scheduler,
-                               by_epoch=by_epoch, backend_args=self.backend_args, **self.args)
+                               by_epoch=by_epoch, file_client_args=self.file_client_args,
+                               backend_args=self.backend_args, **self.args)
         # what the checkpoint's meta says (an epoch's save comes after its last iteration)
         self._saved_iter = runner.iter if by_epoch else runner.iter + 1
         if runner.rank != 0:
@@ -399,6 +405,7 @@ class CheckpointHook(Hook):
             hub.update_info(ckpt_key, path)
             runner.save_checkpoint(self.out_dir, name, save_optimizer=False,
                                    save_param_scheduler=False, by_epoch=False,
+                                   file_client_args=self.file_client_args,
                                    backend_args=self.backend_args)
             unit = 'epoch' if by_epoch_name else 'iter'
             runner.logger.info(f'The best checkpoint with {score:0.4f} {key} at {step} {unit} '

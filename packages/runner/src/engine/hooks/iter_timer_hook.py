@@ -36,7 +36,9 @@ class IterTimerHook(Hook):
     def _after_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                     outputs: Optional[Union[dict, Sequence]] = None, mode: str = 'train') -> None:
         if mode == 'train':
-            self.after_train_iter(runner, batch_idx, data_batch, outputs)
+            # not self.after_train_iter: a subclass overriding only _after_iter gets
+            # Hook's forwarding after_train_iter, which would call back here forever
+            IterTimerHook.after_train_iter(self, runner, batch_idx, data_batch, outputs)
             return
         hub = runner.message_hub
         now = time.time()

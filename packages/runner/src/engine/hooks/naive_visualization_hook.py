@@ -27,6 +27,18 @@ def _resize(image: np.ndarray, shape: tuple) -> np.ndarray:
     return resized[0].permute(1, 2, 0).numpy()
 
 
+def _inputs_and_samples(data_batch, count: int) -> tuple:
+    """Images and ground-truth samples of a batch: a dict of lists (``pseudo_collate``),
+    a list of per-sample dicts (``{'inputs': ..., 'data_sample': ...}``), or images."""
+    if isinstance(data_batch, dict):
+        return data_batch['inputs'], data_batch.get('data_samples', [None] * count)
+    if isinstance(data_batch, (list, tuple)) and data_batch \
+            and all(isinstance(item, dict) for item in data_batch):
+        return ([item['inputs'] for item in data_batch],
+                [item.get('data_sample', item.get('data_samples')) for item in data_batch])
+    return data_batch, [None] * count
+
+
 @HOOKS.register_module()
 class NaiveVisualizationHook(Hook):
     """Every ``interval`` test iterations, hand each input image and its
@@ -47,12 +59,12 @@ class NaiveVisualizationHook(Hook):
                         outputs: Optional[Sequence] = None) -> None:
         if not self.every_n_inner_iters(batch_idx, self._interval) or not outputs:
             return
-        inputs = data_batch['inputs'] if isinstance(data_batch, dict) else data_batch
-        samples = data_batch.get('data_samples', [None] * len(outputs)) \
-            if isinstance(data_batch, dict) else [None] * len(outputs)
+        inputs, samples = _inputs_and_samples(data_batch, len(outputs))
         for image, sample, output in zip(inputs, samples, outputs):
             image = image.detach().cpu().numpy().transpose(1, 2, 0)
-            meta = getattr(output, 'metainfo', {}) or {}
+            # the prediction usually carries the image's meta; else the ground truth
+            meta = (getattr(output, 'metainfo', None) or getattr(sample, 'metainfo', None)
+                    or {})
             norm = meta.get('img_norm_cfg')
             if norm is not None:
                 image = image * np.asarray(norm['std']) + np.asarray(norm['mean'])

@@ -24,9 +24,14 @@ def autocast(device_type: Optional[str] = None,
              cache_enabled: Optional[bool] = None):
     """Run the block under ``torch.autocast`` for the current (or given) device.
 
-    ``enabled=False`` always works, on any device, and runs the block in full
-    precision. On CPU only bfloat16 is supported (torch's CPU autocast).
+    ``device_type`` is ``'cuda'`` or ``'cpu'`` (anything else: ValueError, as
+    documented). ``enabled=False`` always works on the current device, whatever
+    it is, and runs the block in full precision. On CPU only bfloat16 is
+    supported (torch's CPU autocast).
     """
+    if device_type is not None and device_type not in ('cuda', 'cpu'):
+        raise ValueError(f"User specified autocast device_type must be 'cuda' or 'cpu', "
+                         f'but got {device_type!r}')
     if not enabled:
         # An explicit disabled region also switches off an enclosing autocast.
         dev = device_type or _current_device_type()
@@ -51,12 +56,10 @@ def autocast(device_type: Optional[str] = None,
             dtype = torch.bfloat16
         assert dtype == torch.bfloat16, (
             f'In CPU autocast, only bfloat16 is supported, got dtype={dtype}')
-    elif device_type in ('mps', 'npu', 'mlu', 'xpu'):
-        if dtype is None:
-            dtype = torch.float16
-    else:
-        raise ValueError(f'User specified autocast device_type must be cuda, cpu, mps, npu, '
-                         f'mlu or xpu, but got {device_type!r}')
+    else:  # the current device is neither (e.g. mps): no mixed precision there
+        raise ValueError(f"autocast supports the devices 'cuda' and 'cpu', but the current "
+                         f'device is {device_type!r}; pass enabled=False to run in full '
+                         'precision')
     with torch.autocast(device_type=device_type, dtype=dtype, enabled=True,
                         cache_enabled=cache_enabled):
         yield

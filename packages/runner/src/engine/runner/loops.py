@@ -58,8 +58,8 @@ def _set_dataset_meta(runner, dataloader, *targets) -> None:
     dataset = getattr(dataloader, 'dataset', None)
     meta = getattr(dataset, 'metainfo', None)
     if meta is None:
-        logger.warning('Dataset %s has no metainfo. ``dataset_meta`` in visualizer and '
-                       'evaluator will be None.', type(dataset).__name__)
+        warnings.warn(f'Dataset {type(dataset).__name__} has no metainfo. ``dataset_meta`` in '
+                      'visualizer and evaluator will be None.', stacklevel=2)
     for target in targets:
         if target is not None:
             target.dataset_meta = meta
@@ -151,7 +151,8 @@ class EpochBasedTrainLoop(_TrainLoop):
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
             self._decide_current_val_interval()
-            if runner.val_loop is not None and self._validates_after(self._epoch):
+            if (runner.val_loop is not None and self._epoch >= self.val_begin
+                    and self._epoch % self.val_interval == 0):
                 runner.val_loop.run()
         runner.call_hook('after_train')
         return runner.model
@@ -295,9 +296,11 @@ class IterBasedTrainLoop(_TrainLoop):
         # Train mode is set where it changes (here and after validation), not
         # every iteration: Module.train() walks the whole model.
         runner.model.train()
-        # Without dynamic intervals the interval never changes: decide it once.
+        # Without dynamic intervals (or a subclass deciding) the interval never
+        # changes: decide it once.
         self._decide_current_val_interval()
-        dynamic = len(self.dynamic_milestones) > 1
+        dynamic = (len(self.dynamic_milestones) > 1 or type(self)._decide_current_val_interval
+                   is not IterBasedTrainLoop._decide_current_val_interval)
         while self._iter < self._max_iters and not self.stop_training:
             self.run_iter(next_batch())
             if dynamic:
