@@ -29,8 +29,9 @@ class HistoryBuffer:
         assert isinstance(max_length, int) and max_length > 0, (
             f"max_length must be a positive int, but got {max_length!r}")
         self.max_length = max_length
-        log_history = np.asarray(log_history)
-        count_history = np.asarray(count_history)
+        # flat, whatever the input's shape (a (1, n) array or tensor, as np.append would)
+        log_history = np.asarray(log_history).reshape(-1)
+        count_history = np.asarray(count_history).reshape(-1)
         assert len(log_history) == len(count_history), (
             "The lengths of log_history and count_history should be equal, but got "
             f"{len(log_history)} and {len(count_history)}")

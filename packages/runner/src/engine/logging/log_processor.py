@@ -67,18 +67,19 @@ class LogProcessor:
             f"mode must be 'train', 'val' or 'test', but got {mode!r}")
         tag = self._collect_scalars(self._parse_window_size(runner, batch_idx), runner, mode)
 
+        cur_iter = self._get_iter(runner, batch_idx)
         if not self.by_epoch and mode == "train":
-            header = f"Iter({mode}) [{runner.iter + 1}/{runner.max_iters}]"
+            header = f"Iter({mode}) [{cur_iter}/{runner.max_iters}]"
         else:
             dataloader_len = len(self._get_cur_loop(runner, mode).dataloader)
-            if not self.by_epoch:
+            if not self.by_epoch:  # val/test count their own iterations
                 header = f"Iter({mode}) [{batch_idx + 1}/{dataloader_len}]"
             elif mode in ("train", "val"):
                 epoch = self._get_epoch(runner, mode)
                 tag["epoch"] = epoch
-                header = f"Epoch({mode}) [{epoch}][{batch_idx + 1}/{dataloader_len}]"
+                header = f"Epoch({mode}) [{epoch}][{cur_iter}/{dataloader_len}]"
             else:
-                header = f"Epoch({mode}) [{batch_idx + 1}/{dataloader_len}]"
+                header = f"Epoch({mode}) [{cur_iter}/{dataloader_len}]"
         parts = [header]
 
         rest = OrderedDict((k, v) for k, v in tag.items() if k != "epoch")
@@ -138,6 +139,14 @@ class LogProcessor:
                                 f"{window!r} (custom_cfg item for {cfg['data_src']!r})")
         return parsed
 
+    _parse_windows_size = _parse_window_size  # the reference's spelling
+
+    def _get_iter(self, runner, batch_idx: Optional[int] = None) -> int:
+        """1-based iteration shown in headers: inner (``batch_idx``) by epoch, global otherwise."""
+        if self.by_epoch and batch_idx is not None:
+            return batch_idx + 1
+        return runner.iter + 1
+
     def _collect_scalars(self, custom_cfg: List[dict], runner, mode: str) -> OrderedDict[str, Any]:
         """Statistics of the ``mode/`` scalars (prefix stripped), then custom_cfg in order."""
         prefix = f"{mode}/"
@@ -159,7 +168,7 @@ class LogProcessor:
             if "window_size" in cfg:
                 kwargs["window_size"] = cfg["window_size"]
             tag[cfg.get("log_name", data_src)] = _plain(
-                buffers[data_src].statistics(cfg["method_name"], **kwargs))
+                buffers[data_src].statistics(method_name=cfg["method_name"], **kwargs))
         return tag
 
     @staticmethod
@@ -169,11 +178,16 @@ class LogProcessor:
 
     @staticmethod
     def _get_epoch(runner, mode: str) -> int:
-        # The val loop runs after the train loop has already counted the epoch.
-        return runner.epoch + 1 if mode == "train" else runner.epoch
+        if mode == "train":
+            return runner.epoch + 1
+        if mode == "val":  # the val loop runs after the train loop has counted the epoch
+            return runner.epoch
+        raise ValueError(f"mode should be 'train' or 'val' to get an epoch, but got {mode!r}")
 
     @staticmethod
-    def _get_max_memory() -> Optional[int]:
+    def _get_max_memory(runner=None) -> Optional[int]:
+        """Peak CUDA memory (MB) of the current device since the last call; None without
+        CUDA. ``runner`` is accepted for the reference's signature and not needed."""
         import torch
 
         if not torch.cuda.is_available():
