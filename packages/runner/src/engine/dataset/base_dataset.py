@@ -317,8 +317,8 @@ class BaseDataset(Dataset):
         sub = self._copy_without_annotation()
         if self.serialize_data:
             sub.data_bytes, sub.data_address = self._get_serialized_subset(indices)
-        else:
-            sub.data_list = self._get_unserialized_subset(indices)
+        else:  # the infos themselves are copied: editing the subset's must not touch ours
+            sub.data_list = copy.deepcopy(self._get_unserialized_subset(indices))
         return sub
 
     def _resolve_indices(self, indices: Union[Sequence[int], int]) -> Union[slice, List[int]]:
@@ -361,9 +361,13 @@ class BaseDataset(Dataset):
         """Deep copy of everything except the (possibly huge) annotation storage."""
         cls = type(self)
         other = cls.__new__(cls)
+        # One memo for all attributes, with self already mapped to the copy: an
+        # attribute referring back to the dataset (a bound method in the
+        # pipeline) refers to the copy, instead of deep-copying all annotations.
+        memo = {id(self): other}
         for key, value in self.__dict__.items():
             if key in ("data_list", "data_address", "data_bytes"):
                 continue
-            other.__dict__[key] = copy.deepcopy(value)
+            other.__dict__[key] = copy.deepcopy(value, memo)
         other.data_list = []
         return other
