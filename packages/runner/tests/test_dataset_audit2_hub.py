@@ -8,7 +8,7 @@ import pytest
 
 from engine.hub import get_config, get_model
 from engine.hub import hub as hub_module
-from engine.registry import MODELS
+from engine.registry import MODELS, DefaultScope
 
 
 @pytest.fixture
@@ -75,3 +75,13 @@ def test_get_model_kwargs_are_default_arguments(fake_mmocr):
     model = get_model("mmocr::dbnet/dbnet_r18.py", depth=3, width=9)
     assert type(model).__name__ == "Audit2Net"
     assert (model.width, model.depth) == (2, 3)
+
+
+def test_get_model_restores_the_caller_scope(fake_mmocr):
+    # HUB-02 step 2: the library scope holds only while building
+    DefaultScope.get_instance("audit2_hub_scope", scope_name="audit2_scope")
+    try:
+        get_model("mmocr::dbnet/dbnet_r18.py")
+        assert DefaultScope.get_current_instance().scope_name == "audit2_scope"
+    finally:
+        DefaultScope._instance_dict.pop("audit2_hub_scope")
