@@ -275,3 +275,15 @@ def test_module_versions_reach_the_modules_own_upgrade_code(tmp_path):
     load_checkpoint(fresh, str(tmp_path / 'v2.pth'), strict=True)
     assert torch.equal(fresh.stem.weight, new.stem.weight)
     assert torch.equal(fresh.first.bias, new.first.bias)
+
+
+# ------------------------------------------------------------------ CKPT-05
+def test_get_state_dict_runs_state_dict_pre_hooks(wrapper_cls):
+    """Pre-hooks (FSDP and friends gather weights in them) run as in ``state_dict()``."""
+    seen = []
+    net = Net()
+    net.head.register_state_dict_pre_hook(
+        lambda module, prefix, keep_vars: seen.append((type(module).__name__, prefix)))
+    sd = get_state_dict(wrapper_cls(net))
+    assert seen == [('Linear', 'head.')]
+    assert list(sd) == list(net.state_dict())

@@ -88,6 +88,8 @@ def get_state_dict(module: nn.Module, destination: Optional[OrderedDict] = None,
     local_metadata = dict(version=module._version)
     if hasattr(destination, '_metadata'):
         destination._metadata[prefix[:-1]] = local_metadata
+    for pre_hook in module._state_dict_pre_hooks.values():
+        pre_hook(module, prefix, keep_vars)
     module._save_to_state_dict(destination, prefix, keep_vars)
     for name, child in module._modules.items():
         if child is not None:
