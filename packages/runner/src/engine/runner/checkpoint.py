@@ -448,10 +448,20 @@ def _load_checkpoint(filename: str, map_location=None, logger=None, weights_only
                                             weights_only=weights_only)
 
 
-def load_checkpoint(model: nn.Module, filename: str, map_location=None, strict: bool = False,
-                    logger=None, revise_keys=((r'^module\.', ''),),
+def load_checkpoint(model: nn.Module, filename: Optional[str] = None, map_location=None,
+                    strict: bool = False, logger=None, revise_keys=((r'^module\.', ''),),
                     weights_only: bool = True) -> dict:
-    """Load the weights of ``filename`` into ``model`` and return the checkpoint."""
+    """Load the weights of ``filename`` into ``model`` and return the checkpoint.
+
+    ``load_checkpoint(filename)``, as the seed's fileio chapter (§19.3) writes it,
+    only reads the checkpoint and returns it.
+    """
+    if filename is None:
+        if not isinstance(model, (str, os.PathLike)):
+            raise TypeError('load_checkpoint(model, filename) needs the checkpoint filename; '
+                            f'got only {type(model).__name__}')
+        return _load_checkpoint(os.fspath(model), map_location, logger,
+                                weights_only=weights_only)
     checkpoint = _load_checkpoint(filename, map_location, logger, weights_only=weights_only)
     if not isinstance(checkpoint, dict):
         raise RuntimeError(f'No state_dict found in checkpoint file {filename}')
