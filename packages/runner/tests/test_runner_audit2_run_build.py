@@ -21,7 +21,7 @@ from engine.hooks import Hook, LoggerHook
 from engine.logging import LogProcessor, MessageHub, MMLogger
 from engine.model import BaseDataPreprocessor
 from engine.optim import OptimWrapper, OptimWrapperDict
-from engine.registry import DATA_SAMPLERS, LOG_PROCESSORS, DefaultScope
+from engine.registry import DATA_SAMPLERS, HOOKS, LOG_PROCESSORS, DefaultScope
 from engine.runner import Runner, set_random_seed
 from engine.visualization import Visualizer
 
@@ -523,3 +523,65 @@ def test_logging_reaches_the_runner_log_from_lower_layers(tmp_path):
     with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
         assert 'lower layer says hi' in f.read()
     assert os.listdir(runner.log_dir)
+
+
+# ------------------------------------------------- message fragments (RUN-03..29)
+def test_error_messages_keep_the_reference_fragments(tmp_path):
+    """Code written against the reference matches on these fragments."""
+    with pytest.raises(ValueError, match='either all None or not None'):
+        Runner(**toy_runner_cfg(tmp_path, val_cfg=None, val_evaluator=None))
+    with pytest.raises(ValueError, match='should be None'):
+        Runner(**toy_runner_cfg(tmp_path, train_dataloader=None, train_cfg=None,
+                                optim_wrapper=None))
+    with pytest.raises(AssertionError, match='Each value of `param_scheduler`') as info:
+        Runner(**toy_runner_cfg(tmp_path, param_scheduler=dict(linear1='error_type')))
+    assert isinstance(info.value, TypeError)  # the spec's type for a wrong shape, too
+    with pytest.raises(TypeError, match='`param_scheduler` should be a'):
+        Runner(**toy_runner_cfg(tmp_path, param_scheduler='error_type'))
+    with pytest.raises(AssertionError, match='Each parameter scheduler should contain the key'):
+        Runner(**toy_runner_cfg(tmp_path, param_scheduler=[dict(milestones=[1])]))
+
+    runner = Runner(**toy_runner_cfg(tmp_path))
+    for build, fragment in ((runner.build_model, 'model should be'),
+                            (runner.build_message_hub, 'message_hub should be'),
+                            (runner.build_visualizer, 'visualizer should be'),
+                            (runner.build_log_processor, 'log_processor should be'),
+                            (runner.build_train_loop, 'train_loop should be'),
+                            (runner.build_val_loop, 'val_loop should be'),
+                            (runner.build_test_loop, 'test_loop should be'),
+                            (runner.build_optim_wrapper, 'optimizer wrapper should be'),
+                            (runner.register_hook, 'hook should be an instance of Hook or dict')):
+        with pytest.raises(TypeError, match=fragment):
+            build(['invalid-type'])
+    with pytest.raises(TypeError, match='evaluator should be'):
+        runner.build_evaluator(ToyMetric())  # a metric alone is not an evaluator
+    wrapper = OptimWrapper(torch.optim.SGD(runner.model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match='each item mush be an optimizer object'):
+        runner.build_optim_wrapper(dict(key1=wrapper, key2=dict(
+            type='OptimWrapper', optimizer=dict(type='Adam', lr=0.01))))
+    with pytest.raises(TypeError, match='collate_fn should be a dict or callable object'):
+        Runner.build_dataloader(dict(dataset=ToyDataset(4), collate_fn='collate_fn'))
+
+    bare = Runner(model=ToyModel(), work_dir=str(tmp_path), log_level='WARNING')
+    for run in (bare.train, bare.val, bare.test):
+        with pytest.raises(RuntimeError, match='should not be None'):
+            run()
+
+
+@HOOKS.register_module(force=True)
+class Audit2AboveNormalHook(Hook):
+    def before_run(self, runner):
+        pass
+
+
+def test_get_hooks_info_names_priorities_per_point(tmp_path):
+    runner = Runner(**toy_runner_cfg(tmp_path, custom_hooks=[
+        dict(type='Audit2AboveNormalHook', priority=55)]))
+    info = runner.get_hooks_info()
+    assert ('after_train_iter:\n'
+            '(VERY_HIGH   ) RuntimeInfoHook                    \n'
+            '(NORMAL      ) IterTimerHook                      \n'
+            '(BELOW_NORMAL) LoggerHook                         \n'
+            '(LOW         ) ParamSchedulerHook                 \n'
+            '(VERY_LOW    ) CheckpointHook                     \n') in info
+    assert '(55          ) Audit2AboveNormalHook' in info

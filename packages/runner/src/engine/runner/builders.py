@@ -81,6 +81,9 @@ def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = 
     collate_cfg = copy.deepcopy(cfg.pop('collate_fn', dict(type='pseudo_collate')))
     if callable(collate_cfg):
         collate_fn = collate_cfg
+    elif not isinstance(collate_cfg, dict):
+        raise TypeError('collate_fn should be a dict or callable object, but got '
+                        f'{collate_cfg!r}')
     else:
         collate_type = collate_cfg.pop('type')
         collate_fn = (collate_type if callable(collate_type)
@@ -150,8 +153,8 @@ def build_optim_wrapper_for(model: nn.Module, optim_wrapper) -> Union[OptimWrapp
     if isinstance(optim_wrapper, OptimWrapper):
         return optim_wrapper
     if not isinstance(optim_wrapper, dict):
-        raise TypeError('optim_wrapper should be an OptimWrapper, an OptimWrapperDict or a '
-                        f'dict, but got {type(optim_wrapper)}')
+        raise TypeError('optimizer wrapper should be an OptimWrapper object or dict '
+                        f'(optim_wrapper), but got {optim_wrapper!r}')
     if isinstance(optim_wrapper.get('optimizer'), torch.optim.Optimizer):
         cfg = dict(optim_wrapper)
         cfg.setdefault('type', 'OptimWrapper')
@@ -160,9 +163,10 @@ def build_optim_wrapper_for(model: nn.Module, optim_wrapper) -> Union[OptimWrapp
         return build_optim_wrapper(model, optim_wrapper)
     for name, value in optim_wrapper.items():
         if not isinstance(value, OptimWrapper):
-            raise ValueError(f'optim_wrapper[{name!r}] should be an OptimWrapper when '
-                             'optim_wrapper has no `optimizer` or `constructor` key, '
-                             f'but got {type(value)}')
+            # the reference release's wording, typo included: code matches on it
+            raise ValueError('each item mush be an optimizer object when "type" and '
+                             f'"constructor" are not in optimizer: optim_wrapper[{name!r}] '
+                             f'should be an OptimWrapper, but got {type(value)}')
     return OptimWrapperDict(**optim_wrapper)
 
 
@@ -202,6 +206,11 @@ def build_param_schedulers(optim_wrapper, scheduler, epoch_length: Optional[int]
     return _build_schedulers_for(optim_wrapper, scheduler, epoch_length, default_end)
 
 
+class SchedulerValueError(AssertionError, TypeError):
+    """A per-optimizer ``param_scheduler`` entry of the wrong type: the reference
+    asserted it (AssertionError), the spec names TypeError; both catch it."""
+
+
 def check_param_scheduler_shape(scheduler) -> None:
     """Reject a ``param_scheduler`` value of the wrong shape early (at construction)."""
     if scheduler is None or isinstance(scheduler, _ParamScheduler):
@@ -209,18 +218,24 @@ def check_param_scheduler_shape(scheduler) -> None:
     if isinstance(scheduler, (list, tuple)):
         for item in scheduler:
             if isinstance(item, dict):
-                assert 'type' in item, f'each parameter scheduler config needs a `type`: {item}'
+                assert 'type' in item, ('Each parameter scheduler should contain the key '
+                                        f'type, but got {item}')
             elif not isinstance(item, _ParamScheduler):
-                raise TypeError(f'param_scheduler items must be dicts or schedulers, got {item!r}')
+                raise TypeError('`param_scheduler` should be a `_ParamScheduler`, `dict`, '
+                                f'or a list of them, but got the item {item!r}')
         return
     if isinstance(scheduler, dict):
         if 'type' in scheduler:
             return
-        for value in scheduler.values():  # one entry per optimizer
+        for name, value in scheduler.items():  # one entry per optimizer
+            if not isinstance(value, (dict, list, tuple, _ParamScheduler)):
+                raise SchedulerValueError(
+                    f'Each value of `param_scheduler` should be a dict or a list, but got '
+                    f'param_scheduler[{name!r}] = {value!r}')
             check_param_scheduler_shape(value)
         return
-    raise TypeError('param_scheduler should be a _ParamScheduler, a dict, or a list of them, '
-                    f'but got {type(scheduler)}')
+    raise TypeError('`param_scheduler` should be a `_ParamScheduler`, `dict`, or a list of '
+                    f'them, but got {type(scheduler)}')
 
 
 def build_log_processor(log_processor: Union[LogProcessor, dict, None]) -> LogProcessor:

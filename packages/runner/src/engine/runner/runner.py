@@ -71,7 +71,7 @@ from .checkpoint import (
 )
 from .hook_dispatch import hook_methods
 from .loops import EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop
-from .priority import get_priority
+from .priority import Priority, get_priority
 from .training_state import (
     gather_rng_states,
     restore_training_state,
@@ -101,6 +101,12 @@ def _check_group(**parts) -> None:
         values = ', '.join(f'{k}={v!r}'[:120] for k, v in parts.items())
         raise ValueError(f'{", ".join(parts)} should be either all None or not None, '
                          f'but got {values}')
+
+
+def _priority_name(priority) -> str:
+    """'VERY_HIGH' for 10 or 'very_high'; a value between the levels stays a number."""
+    value = get_priority(priority)
+    return Priority(value).name if value in Priority._value2member_map_ else str(value)
 
 
 class MissingStepError(AssertionError, RuntimeError):
@@ -675,7 +681,7 @@ class Runner:
         from engine.hooks.hook import HOOK_POINTS
         lines = []
         for point in HOOK_POINTS:
-            names = [f'({get_priority(h.priority):<3}) {type(h).__name__:<35}'
+            names = [f'({_priority_name(h.priority):<12}) {type(h).__name__:<35}'
                      for h in self._hooks if point in Hook._points_of(type(h))]
             if names:
                 lines.append(f'{point}:\n' + '\n'.join(names) + '\n' + '-' * 50)
