@@ -489,6 +489,7 @@ class Runner:
                 module=model, device_ids=device_ids, broadcast_buffers=False,
                 find_unused_parameters=self.cfg.get('find_unused_parameters', False))
         cfg = dict(model_wrapper_cfg)
+        cfg.setdefault('type', 'MMDistributedDataParallel')  # e.g. only DDP's options
         wrapper_type = MODEL_WRAPPERS.get(cfg['type']) if isinstance(cfg['type'], str) \
             else cfg['type']
         default_args = dict(module=model)

@@ -152,10 +152,12 @@ def _check_gpu_count(runner, config_text: str) -> None:
                        f'resuming from checkpoint ({len(gpu_ids)} before, '
                        f'{runner.world_size} now)')
     if not (runner.auto_scale_lr or {}).get('enable', False):
-        raise RuntimeError('Cannot automatically rescale lr in resuming. Please make sure '
-                           'the number of GPU is consistent with the previous training state '
-                           'resuming from the checkpoint or set `enable` in `auto_scale_lr` '
-                           'to True.')
+        raise RuntimeError('Cannot automatically rescale lr in resuming: Number of GPUs used '
+                           'for current experiment is not consistent with the checkpoint '
+                           f'being resumed from ({len(gpu_ids)} before, {runner.world_size} '
+                           'now). Please make sure the number of GPU is consistent with the '
+                           'previous training state, or set `auto_scale_lr` with '
+                           '`enable=True` so that the learning rate is rescaled.')
 
 
 def restore_training_state(runner, checkpoint: dict, resume_optimizer: bool,
