@@ -19,7 +19,8 @@ from engine.visualization import Visualizer
 
 def _cfg(work_dir, **overrides) -> dict:
     """One batch per training epoch (24 samples, batch 24), one validation batch."""
-    cfg = toy_runner_cfg(work_dir, param_scheduler=None, **overrides)
+    overrides.setdefault('param_scheduler', None)
+    cfg = toy_runner_cfg(work_dir, **overrides)
     cfg['train_dataloader']['batch_size'] = 24
     if cfg['val_dataloader'] is not None:
         cfg['val_dataloader']['batch_size'] = 8
@@ -270,3 +271,27 @@ def test_custom_val_loop_with_a_second_loader_and_its_own_hook_points(tmp_path):
     assert isinstance(runner.val_loop.dataloader2, DataLoader)
     hook = next(h for h in runner.hooks if type(h).__name__ == 'CustomValHook')
     assert hook.calls == [('before', 0), ('after', 0, 3), ('before', 1), ('after', 1, 3)]
+
+
+# ------------------------------------------------------------------ HOOK-04
+def test_a_subclass_adding_a_generic_method_keeps_its_parents_train_points(tmp_path):
+    """Overriding ``_after_epoch`` adds behaviour in every phase; the parent's own
+    ``after_train_epoch`` (here: stepping the schedulers) still runs, as in the reference."""
+    from engine.hooks import ParamSchedulerHook
+
+    class CountingSchedulerHook(ParamSchedulerHook):
+        def __init__(self):
+            self.modes = []
+
+        def _after_epoch(self, runner, mode='train'):
+            self.modes.append(mode)
+
+    hook = CountingSchedulerHook()
+    cfg = _cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2),
+               param_scheduler=dict(type='MultiStepLR', milestones=[1], gamma=0.1),
+               default_hooks=dict(param_scheduler=hook))
+    runner = Runner(**cfg)
+    runner.train()
+    lr = runner.optim_wrapper.get_lr()['lr'][0]
+    assert lr == pytest.approx(0.005)  # stepped after each epoch: 0.05 -> 0.005
+    assert hook.modes == ['val', 'val']  # the parent's after_train_epoch ran for training

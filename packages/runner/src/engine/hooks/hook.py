@@ -40,6 +40,13 @@ for _mode in ('train', 'val', 'test'):
     _GENERIC[f'after_{_mode}_iter'] = '_after_iter'
 
 
+def specialises_generic(method):
+    """Mark a hook's train point as a faster copy of the hook's own mode-generic
+    method (``after_train_iter`` of ``_after_iter``); see ``Hook.__init_subclass__``."""
+    method._specialises_generic = True
+    return method
+
+
 class Hook:
     """Base class of hooks; see the module docstring."""
 
@@ -48,13 +55,15 @@ class Hook:
 
     def __init_subclass__(cls, **kwargs) -> None:
         # A built-in hook may implement a train point directly (cheaper per
-        # iteration) next to its mode-generic method. A subclass overriding
-        # only the generic method must still see it called for training, so
-        # the point goes back to the base's forwarding version.
+        # iteration) as a copy of its mode-generic method (``@specialises_generic``).
+        # A subclass overriding only the generic method must still see it called
+        # for training, so the point goes back to the base's forwarding version.
+        # A point with logic of its own (CheckpointHook.after_train_iter) stays.
         super().__init_subclass__(**kwargs)
         own = cls.__dict__
         for point, generic in _GENERIC.items():
-            if generic in own and point not in own:
+            if generic in own and point not in own and \
+                    getattr(getattr(cls, point), '_specialises_generic', False):
                 setattr(cls, point, getattr(Hook, point))
 
     def before_run(self, runner) -> None:

@@ -7,7 +7,7 @@ from typing import Optional, Sequence, Union
 
 from engine.registry import HOOKS
 
-from .hook import DATA_BATCH, Hook
+from .hook import DATA_BATCH, Hook, specialises_generic
 
 
 @HOOKS.register_module()
@@ -53,9 +53,11 @@ class IterTimerHook(Hook):
 
     # The train points run every iteration: same work as the generic methods
     # above with the mode fixed, so no keyword forwarding or key formatting.
+    @specialises_generic
     def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
         runner.message_hub.update_scalar('train/data_time', time.time() - self.t)
 
+    @specialises_generic
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         now = time.time()
