@@ -42,7 +42,7 @@ def split_package_path(cfg_path: str, require_dir: bool = True) -> tuple[str, st
     """Split ``'pkg::dir/file.py'`` into ``('pkg', 'dir/file.py')``.
 
     Without ``require_dir`` the part after ``::`` may be a bare model name
-    (``'mmdet::faster-rcnn_r50_fpn_1x_coco'``), looked up in the model index.
+    (``'mmdet::faster_rcnn_r50_fpn_1x_coco'``), looked up in the model index.
     """
     parts = cfg_path.split('::')
     if len(parts) > 2:
@@ -54,7 +54,7 @@ def split_package_path(cfg_path: str, require_dir: bool = True) -> tuple[str, st
         raise ValueError(
             f'{cfg_path!r} is not a package config path: expected the form '
             "'<package>::<dir>/<file>', "
-            "e.g. 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'")
+            "e.g. 'mmdet::faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py'")
     return parts[0], parts[1]
 
 
@@ -123,7 +123,7 @@ def external_config_path(cfg_path: str, use_model_index: bool = False) -> tuple[
 
     ``path`` is relative to ``<package>/.mim/configs``. With
     ``use_model_index`` (what ``get_config``-style lookups want) a model name
-    such as ``'mmdet::faster-rcnn_r50_fpn_1x_coco'`` is first looked up in
+    such as ``'mmdet::faster_rcnn_r50_fpn_1x_coco'`` is first looked up in
     ``.mim/model-index.yml``. A missing file raises FileNotFoundError.
     """
     package, rel = split_package_path(cfg_path, require_dir=not use_model_index)
