@@ -585,3 +585,25 @@ def test_get_hooks_info_names_priorities_per_point(tmp_path):
             '(LOW         ) ParamSchedulerHook                 \n'
             '(VERY_LOW    ) CheckpointHook                     \n') in info
     assert '(55          ) Audit2AboveNormalHook' in info
+
+
+def test_default_scope_selects_a_child_registry_and_none_leaves_it(tmp_path):
+    from engine.optim import MultiStepLR
+    from engine.registry import PARAM_SCHEDULERS, Registry
+
+    toy_schedulers = Registry('parameter scheduler', parent=PARAM_SCHEDULERS, scope='audit2')
+
+    @toy_schedulers.register_module(force=True)
+    class Audit2Scheduler(MultiStepLR):
+        pass
+
+    runner = Runner(**_train_only(tmp_path, default_scope='audit2', log_level='ERROR',
+                                  param_scheduler=dict(type='Audit2Scheduler',
+                                                       milestones=[1])))
+    runner.train()
+    assert type(runner.param_schedulers[0]) is Audit2Scheduler
+    runner = Runner(model=ToyModel(), work_dir=str(tmp_path), default_scope=None,
+                    log_level='WARNING')
+    assert runner.default_scope is None
+    assert DefaultScope.get_current_instance().scope_name == 'audit2'  # left as it was
+    DefaultScope.get_instance(f'audit2_back_{id(runner)}', scope_name='engine')  # for later tests

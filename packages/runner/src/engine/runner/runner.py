@@ -210,8 +210,9 @@ class Runner:
         self._log_dir = osp.join(self._work_dir, self._timestamp)
         os.makedirs(self._log_dir, exist_ok=True)
 
-        self.default_scope = DefaultScope.get_instance(self._experiment_name,
-                                                       scope_name=default_scope)
+        # default_scope=None leaves the registries' scope as it is
+        self.default_scope = None if default_scope is None else DefaultScope.get_instance(
+            self._experiment_name, scope_name=default_scope)
         self.log_processor = self.build_log_processor(log_processor)
         self.logger = self.build_logger(log_level=log_level)
         # what every registry holds: logged at DEBUG, and (rank 0) written to
