@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os.path as osp
 import re
 import warnings
@@ -10,9 +11,11 @@ import pytest
 import torch
 import torch.nn as nn
 from runner_toys import ToyModel, toy_runner_cfg
+from torch.utils.data import DataLoader
 
 from engine.config import Config
 from engine.hooks import Hook
+from engine.model import BaseModel
 from engine.registry import HOOKS
 from engine.runner import Runner
 
@@ -423,3 +426,59 @@ def test_dump_config_without_a_file_uses_the_timestamp(tmp_path):
                     cfg=dict(model=dict(type='ToyModel'), lr=0.5))
     dumped = Config.fromfile(str(tmp_path / f'{runner.timestamp}.py'))
     assert dumped.lr == 0.5 and dumped.model.type == 'ToyModel'
+
+
+# ------------------------------------------- spec scenarios T01..T03 (RUN-06/33)
+class _SpecToyModel(BaseModel):
+    """The fixture of the spec's section 10 (seed §18.1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+
+    def forward(self, img, label, mode='tensor'):
+        feat = self.linear(img)
+        if mode == 'loss':
+            return dict(loss1=(feat - label).pow(2), loss2=(feat - label).abs())
+        return feat
+
+
+def test_spec_t01_to_t03_default_run_layout_and_checkpoint(tmp_path, capsys):
+    dataset = [(torch.ones(1, 1), torch.ones(1, 1))] * 50
+    runner = Runner(model=_SpecToyModel(), work_dir=str(tmp_path),
+                    train_dataloader=DataLoader(dataset, batch_size=2),
+                    train_cfg=dict(by_epoch=True, max_epochs=1),
+                    optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)))
+    assert runner.train() is runner.model
+    out = ' '.join(capsys.readouterr().out.split())
+    assert 'Epoch(train) [1][10/25]' in out and 'Epoch(train) [1][20/25]' in out
+    assert '[1][25/25]' not in out
+    assert f'Exp name: {runner.experiment_name}' in out and 'Saving checkpoint at 1 epochs' in out
+    assert re.search(r'\d{2}/\d{2} \d{2}:\d{2}:\d{2} - mmengine - INFO - Epoch\(train\)', out)
+
+    ts = runner.timestamp
+    assert re.fullmatch(r'\d{8}_\d{6}', ts)
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'epoch_1.pth')
+    assert (tmp_path / f'{ts}.py').is_file()
+    assert (tmp_path / 'modules_statistic_results.json').is_file()
+    log = (tmp_path / ts / f'{ts}.log').read_text()
+    assert re.search(r'^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} - mmengine - INFO - ', log)
+    assert log.count('Epoch(train) [1][') == 2
+    for name in ('scalars.json', f'{ts}.json'):
+        lines = [json.loads(line)
+                 for line in (tmp_path / ts / 'vis_data' / name).read_text().splitlines()]
+        assert [line['step'] for line in lines] == [10, 20]
+        assert {'lr', 'loss', 'loss1', 'loss2', 'time', 'data_time', 'epoch'} <= set(lines[0])
+        assert lines[0]['epoch'] == 1
+
+    ckpt = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+    assert {'meta', 'state_dict', 'message_hub', 'optimizer'} <= set(ckpt)
+    assert 'param_schedulers' not in ckpt
+    meta = ckpt['meta']
+    assert (meta['epoch'], meta['iter']) == (1, 25)
+    assert meta['seed'] == runner.seed and meta['experiment_name'] == runner.experiment_name
+    assert set(ckpt['state_dict']) == {'linear.weight', 'linear.bias'}
+    assert all(v.device.type == 'cpu' for v in ckpt['state_dict'].values())
+    assert 'train/loss' in ckpt['message_hub']['log_scalars']
+    assert ('`save_param_scheduler` is True but `self.param_schedulers` is None, so skip '
+            'saving parameter schedulers') in log
