@@ -135,17 +135,18 @@ def revert_sync_batchnorm(module: nn.Module) -> nn.Module:
 def convert_sync_batchnorm(module: nn.Module, implementation: str = 'torch') -> nn.Module:
     """Replace every BatchNorm by SyncBatchNorm (``'torch'`` or ``'mmcv'``)."""
     output = module
-    if isinstance(module, nn.modules.batchnorm._BatchNorm) \
-            and not isinstance(module, nn.SyncBatchNorm):
+    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+        # every BN layer checks the implementation, a SyncBatchNorm too
         if implementation == 'torch':
             sync_bn = nn.SyncBatchNorm
         elif implementation == 'mmcv':
             from mmcv.ops import SyncBatchNorm as sync_bn  # optional
         else:
             raise ValueError(f'sync_bn should be "torch" or "mmcv", but got {implementation}')
-        output = sync_bn(module.num_features, module.eps, module.momentum, module.affine,
-                         module.track_running_stats)
-        _copy_bn_state(module, output)
+        if not isinstance(module, sync_bn):  # already the requested kind: keep it
+            output = sync_bn(module.num_features, module.eps, module.momentum, module.affine,
+                             module.track_running_stats)
+            _copy_bn_state(module, output)
     for name, child in module.named_children():
         output.add_module(name, convert_sync_batchnorm(child, implementation))
     del module

@@ -176,10 +176,12 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
     def forward(self, data: dict, training: bool = False) -> dict:
         """Return ``data`` on the device with ``inputs`` as one float ``(N, C, H, W)`` tensor."""
         data = self.cast_data(data)
-        if not isinstance(data, dict) or 'inputs' not in data:
+        if not isinstance(data, dict):
             raise TypeError('ImgDataPreprocessor expects a dict with the key "inputs", '
-                            f'but got {type(data).__name__}'
-                            + (f' with keys {list(data)}' if isinstance(data, dict) else ''))
+                            f'but got {type(data).__name__}')
+        if 'inputs' not in data:  # a missing key, as data['inputs'] would report it
+            raise KeyError('ImgDataPreprocessor expects a dict with the key "inputs", '
+                           f'but got a dict with the keys: {", ".join(map(str, data))}')
         inputs = data['inputs']
         if isinstance(inputs, list) and all(isinstance(x, torch.Tensor) for x in inputs):
             images = []
