@@ -295,3 +295,17 @@ def test_a_subclass_adding_a_generic_method_keeps_its_parents_train_points(tmp_p
     lr = runner.optim_wrapper.get_lr()['lr'][0]
     assert lr == pytest.approx(0.005)  # stepped after each epoch: 0.05 -> 0.005
     assert hook.modes == ['val', 'val']  # the parent's after_train_epoch ran for training
+
+
+# ------------------------------------------------------------------ HOOK-13
+def test_standalone_validation_with_save_best_saves_nothing(tmp_path):
+    # configs often carry save_best='auto'; runner.val() with them must just validate
+    hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, save_best='auto'))
+    runner = Runner(**_cfg(tmp_path, default_hooks=hooks,
+                           train_cfg=dict(by_epoch=True, max_epochs=1)))
+    metrics = runner.val()
+    assert set(metrics) == {'acc', 'mse'}
+    assert list(tmp_path.glob('*.pth')) == []
+    runner.train()  # the same hook then tracks the best during training
+    assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['best_acc_epoch_1.pth',
+                                                               'epoch_1.pth']

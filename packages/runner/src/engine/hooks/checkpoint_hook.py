@@ -367,7 +367,8 @@ class CheckpointHook(Hook):
                                        str(runner.iter))
 
     def _save_best(self, runner, metrics: Optional[dict]) -> None:
-        if self.save_best is None:
+        # runner.val() on its own trains nothing: no best checkpoint to save
+        if self.save_best is None or not self._training:
             return
         if not metrics:
             runner.logger.warning('Since `metrics` is an empty dict, the behavior to save '
