@@ -161,7 +161,14 @@ def test_pickled_object_needs_weights_only_false(tmp_path):
 
 
 # ------------------------------------------------------------ http schemes
-def test_http_download_into_engine_home(engine_home, http_root):
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch):
+    home = tmp_path / 'torch_home'
+    monkeypatch.setenv('TORCH_HOME', str(home))
+    return home
+
+
+def test_http_download_into_torch_hub_cache(torch_home, http_root):
     root, url = http_root
     sd = _weights(4)
     torch.save({'state_dict': sd}, root / 'remote.pth')
@@ -169,23 +176,24 @@ def test_http_download_into_engine_home(engine_home, http_root):
     model = Net()
     load_checkpoint(model, f'{url}/remote.pth', strict=True)
     assert torch.equal(model.linear.weight, sd['linear.weight'])
-    cached = engine_home / 'checkpoints' / 'remote.pth'
+    # where torch.hub.load_state_dict_from_url keeps its downloads (CKPT-02)
+    cached = torch_home / 'hub' / 'checkpoints' / 'remote.pth'
     assert cached.is_file()
     # the cached copy is used afterwards, even when the server no longer has it
     (root / 'remote.pth').unlink()
     again = CheckpointLoader.load_checkpoint(f'{url}/remote.pth')
     assert torch.equal(again['state_dict']['linear.bias'], sd['linear.bias'])
-    assert get_engine_home() == str(engine_home)
 
 
-def test_http_missing_file_names_the_url(engine_home, http_root):
+def test_http_missing_file_names_the_url(torch_home, http_root):
     _, url = http_root
     with pytest.raises(ConnectionError, match=f'{url}/nope.pth'):
         CheckpointLoader.load_checkpoint(f'{url}/nope.pth')
-    assert not (engine_home / 'checkpoints' / 'nope.pth').exists()
+    assert not (torch_home / 'hub' / 'checkpoints' / 'nope.pth').exists()
 
 
 def test_open_mmlab_through_user_json(engine_home, http_root):
+    assert get_engine_home() == str(engine_home)  # ENGINE_HOME names the engine's cache
     root, url = http_root
     sd = _weights(5)
     torch.save({'state_dict': sd}, root / 'toy_remote.pth')

@@ -303,11 +303,16 @@ def load_from_local(filename: str, map_location=None, weights_only: bool = True)
 
 
 def _download(url: str, model_dir: Optional[str] = None) -> str:
-    """Download ``url`` into the cache (rank 0 first in distributed runs)."""
-    from torch.hub import download_url_to_file
+    """Download ``url`` into torch's hub cache (rank 0 first in distributed runs).
+
+    The cache is the one ``torch.hub.load_state_dict_from_url`` uses
+    (``$TORCH_HOME/hub/checkpoints``), so weights fetched by torchvision or by
+    another run are reused.
+    """
+    from torch.hub import download_url_to_file, get_dir
 
     from engine.dist import barrier, get_dist_info
-    model_dir = model_dir or osp.join(get_engine_home(), 'checkpoints')
+    model_dir = model_dir or osp.join(get_dir(), 'checkpoints')
     os.makedirs(model_dir, exist_ok=True)
     name = osp.basename(url.split('?')[0]) or 'checkpoint.pth'
     target = osp.join(model_dir, name)
@@ -333,7 +338,7 @@ def _download(url: str, model_dir: Optional[str] = None) -> str:
 @CheckpointLoader.register_scheme(prefixes=('http://', 'https://'))
 def load_from_http(filename: str, map_location=None, model_dir: Optional[str] = None,
                    weights_only: bool = True):
-    """Download (once, into the engine home) and load a checkpoint by URL."""
+    """Download (once, into torch's hub cache) and load a checkpoint by URL."""
     path = _download(filename, model_dir)
     with open(path, 'rb') as f:
         return _torch_load(f, map_location, filename, weights_only)
