@@ -176,6 +176,9 @@ def test_get_current_instance_in_fresh_process_creates_mmengine():
 
 def test_set_level_clears_the_enabled_cache():
     logger = MMLogger.get_instance("cache_logger", log_level="INFO")
+    # the logger itself is NOTSET (its handlers filter at INFO), as in the reference
+    assert logger.level == logging.NOTSET and logger.handlers[0].level == logging.INFO
+    logger.setLevel("INFO")
     assert logger.isEnabledFor(logging.DEBUG) is False  # now cached
     logger.setLevel(logging.DEBUG)
     assert logger.isEnabledFor(logging.DEBUG) is True

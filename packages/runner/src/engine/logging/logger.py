@@ -153,8 +153,9 @@ class MMLogger(logging.Logger, ManagerMixin):
                 file_handler.setLevel(log_level)
                 self.handlers.append(file_handler)
         self.log_file = log_file
-        self.setLevel(log_level)
-        _attach_engine_logger(self.level)  # this instance is about to become the current one
+        # The logger's own level stays NOTSET, as in the reference: the handlers
+        # filter, so adding a handler with a lower level shows those records.
+        _attach_engine_logger(log_level)  # this instance is about to become the current one
 
     @classmethod
     def get_current_instance(cls) -> MMLogger:
