@@ -221,3 +221,22 @@ def test_convert_sync_batchnorm_checks_every_bn_layer():
     converted = convert_sync_batchnorm(model)
     assert converted[0] is sync  # already a torch SyncBatchNorm: kept as is
     assert type(converted[1]) is nn.SyncBatchNorm
+
+
+def test_nonfinite_loss_error_names_terms_without_a_tensor_warning():
+    """The FloatingPointError's text reads the loss terms without float() on grad tensors."""
+    import warnings
+
+    from engine.optim import OptimWrapper
+
+    class NanLoss(LinearModel):
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            out = self.linear(inputs).mean()
+            return dict(loss_nan=out * float('nan'), loss_ok=out)
+
+    model = NanLoss()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        with pytest.raises(FloatingPointError, match='loss_nan=nan, loss_ok='):
+            model.train_step([torch.ones(2, 1)], wrapper)

@@ -59,8 +59,13 @@ def _count_skip() -> None:
     hub.update_scalar('train/nonfinite_skips', hub.runtime_info['nonfinite_skips'])
 
 
+def _as_float(value: Any) -> float:
+    return value.item() if isinstance(value, torch.Tensor) else float(value)
+
+
 def _raise_nonfinite(log_vars: Dict[str, Any]) -> None:
-    terms = ', '.join(f'{name}={float(value):.6g}' for name, value in log_vars.items())
+    # .item(), not float(): float() of a tensor that requires grad warns
+    terms = ', '.join(f'{name}={_as_float(value):.6g}' for name, value in log_vars.items())
     raise FloatingPointError(
         f'Non-finite loss at iteration {_current_iter()}: {terms}. The weights of this step '
         'are not saved; resume from the last checkpoint, or set '
