@@ -200,3 +200,12 @@ def test_global_mean_equals_window_mean_at_iteration_ten():
     tag, line = proc.get_log_after_iter(runner, 9, "train")
     assert line.endswith("loss: 16.5000  loss1_global: 5.5000")
     assert tag["loss1_global"] == tag["loss1"]
+
+
+def test_log_processor_importable_from_the_reference_module_path():
+    from engine.registry import LOG_PROCESSORS
+    from engine.runner import LogProcessor as from_runner
+    from engine.runner.log_processor import LogProcessor as from_module
+
+    assert from_module is from_runner is LogProcessor
+    assert LOG_PROCESSORS.get('LogProcessor') is LogProcessor
