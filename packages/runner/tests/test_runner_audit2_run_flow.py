@@ -360,6 +360,8 @@ def test_resume_refuses_another_gpu_count_unless_lr_is_rescaled(tmp_path, text):
 
 
 @pytest.mark.parametrize('text', ['gpu_ids = [0]\n', 'x = 1\n', 'gpu_ids = [\n',
+                                  'gpu_ids = None\n', 'gpu_ids = range(0, 10**12)\n',
+                                  'gpu_ids = range(0, 1)\n', 'x = 1\0\n',
                                   "gpu_ids = [open({marker!r}, 'w').close(), 1]\n"])
 def test_resume_accepts_the_same_gpu_count_and_configs_it_cannot_read(tmp_path, text):
     marker = tmp_path / 'the_config_ran'

@@ -122,11 +122,12 @@ def resume_latest(runner) -> None:
                               'training starts from scratch.')
 
 
-def _recorded_gpu_ids(config_text: str) -> Optional[list]:
-    """``gpu_ids`` of a config's text, read without running it (it comes from a file)."""
+def _recorded_gpu_count(config_text: str) -> Optional[int]:
+    """How many ``gpu_ids`` a config's text lists (a list, tuple or ``range(...)``),
+    read without running the text: it comes from a checkpoint file."""
     try:
         tree = ast.parse(config_text)
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: null bytes
         return None
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
@@ -135,27 +136,27 @@ def _recorded_gpu_ids(config_text: str) -> Optional[list]:
             try:
                 if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
                         and value.func.id == 'range' and not value.keywords):
-                    return list(range(*(ast.literal_eval(a) for a in value.args)))
-                return list(ast.literal_eval(value))
-            except (ValueError, TypeError):
+                    return len(range(*(ast.literal_eval(a) for a in value.args)))
+                ids = ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError):
                 return None
+            return len(ids) if isinstance(ids, (list, tuple, set)) else None
     return None
 
 
 def _check_gpu_count(runner, config_text: str) -> None:
     """A run resumed on another number of GPUs trains with another batch size:
     allowed only when ``auto_scale_lr`` is enabled to rescale the learning rate."""
-    gpu_ids = _recorded_gpu_ids(config_text)
-    if not gpu_ids or len(gpu_ids) == runner.world_size:
+    count = _recorded_gpu_count(config_text)
+    if not count or count == runner.world_size:
         return
     runner.logger.info('Number of GPU used for current experiment is not consistent with '
-                       f'resuming from checkpoint ({len(gpu_ids)} before, '
-                       f'{runner.world_size} now)')
+                       f'resuming from checkpoint ({count} before, {runner.world_size} now)')
     if not (runner.auto_scale_lr or {}).get('enable', False):
         raise RuntimeError('Cannot automatically rescale lr in resuming: Number of GPUs used '
                            'for current experiment is not consistent with the checkpoint '
-                           f'being resumed from ({len(gpu_ids)} before, {runner.world_size} '
-                           'now). Please make sure the number of GPU is consistent with the '
+                           f'being resumed from ({count} before, {runner.world_size} now). '
+                           'Please make sure the number of GPU is consistent with the '
                            'previous training state, or set `auto_scale_lr` with '
                            '`enable=True` so that the learning rate is rescaled.')
 
