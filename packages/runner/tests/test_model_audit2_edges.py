@@ -240,3 +240,42 @@ def test_nonfinite_loss_error_names_terms_without_a_tensor_warning():
         warnings.simplefilter('error')
         with pytest.raises(FloatingPointError, match='loss_nan=nan, loss_ok='):
             model.train_step([torch.ones(2, 1)], wrapper)
+
+
+def test_user_defined_init_weights_record(monkeypatch, tmp_path):
+    """Scenario 15 with deterministic starting values (torch.empty may already hold 1 and 0)."""
+    from engine.logging import MMLogger
+
+    monkeypatch.setattr(MMLogger, '_instance_dict', OrderedDict())
+    path = tmp_path / 'init.log'
+    logger = MMLogger.get_instance('test_model_audit2_init', log_file=str(path))
+
+    class ToyConv(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.custom_weight = nn.Parameter(torch.full((1, 1, 1, 1), 5.))
+            self.custom_bias = nn.Parameter(torch.full((1,), 5.))
+
+        def init_weights(self):
+            with torch.no_grad():
+                self.custom_weight.fill_(1)
+                self.custom_bias.fill_(0)
+
+    class ToyNet(BaseModule):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 1, 1)
+            self.custom_conv = ToyConv()
+
+    net = ToyNet()
+    net.init_weights()
+    for handler in logger.handlers:
+        handler.flush()
+    text = path.read_text()
+    for handler in logger.handlers:
+        handler.close()
+    custom = 'Initialized by user-defined `init_weights` in ToyConv '
+    assert f'custom_conv.custom_weight - torch.Size([1, 1, 1, 1]): \n{custom} \n' in text
+    assert f'custom_conv.custom_bias - torch.Size([1]): \n{custom} \n' in text
+    same = 'The value is the same before and after calling `init_weights` of ToyNet '
+    assert f'conv1.weight - torch.Size([1, 1, 1, 1]): \n{same} \n' in text
