@@ -166,6 +166,16 @@ def test_out_dir_upload(tmp_path):
     assert os.path.exists(osp.join(runner.log_dir, 'vis_data', 'scalars.json'))
 
 
+def test_out_dir_upload_through_deprecated_file_client_args(tmp_path):
+    out = tmp_path / 'remote'
+    with pytest.warns(DeprecationWarning):
+        logger = LoggerHook(interval=10, out_dir=str(out),
+                            file_client_args=dict(backend='disk'))  # FileClient's name
+    runner = Runner(**cfg_25_batches(tmp_path / 'runs' / 'exp3', logger))
+    runner.train()
+    assert (out / 'exp3' / f'{runner.timestamp}.log').is_file()
+
+
 def test_constructor_errors():
     with pytest.raises(ValueError, match='out_dir'), pytest.warns(DeprecationWarning):
         LoggerHook(file_client_args=dict(backend='local'))

@@ -52,14 +52,19 @@ class LoggerHook(Hook):
         self.out_suffix = out_suffix
         self.keep_local = keep_local
         self.log_metric_by_epoch = log_metric_by_epoch
-        self.backend_args = backend_args if backend_args is not None else file_client_args
+        # the deprecated route keeps FileClient's backend names ('disk', ...)
+        self.file_client_args = file_client_args
+        self.backend_args = backend_args
         self.json_log_path: Optional[str] = None
         self._epoch_length = -1
 
     def before_run(self, runner) -> None:
         if self.out_dir is not None:
-            from engine.fileio import get_file_backend
-            self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
+            from engine.fileio import FileClient, get_file_backend
+            if self.file_client_args is not None:
+                self.file_backend = FileClient.infer_client(self.file_client_args, self.out_dir)
+            else:
+                self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
             self.out_dir = self.file_backend.join_path(
                 self.out_dir, osp.basename(runner.work_dir.rstrip('/')))
             runner.logger.info(f'Text logs will be saved to {self.out_dir} after the training '
