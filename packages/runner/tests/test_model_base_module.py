@@ -103,8 +103,8 @@ def test_override_keeps_unchanged_record(log_file):
 class ToyConv(nn.Module):
     def __init__(self):
         super().__init__()
-        self.custom_weight = nn.Parameter(torch.empty(1, 1, 1, 1))
-        self.custom_bias = nn.Parameter(torch.empty(1))
+        self.custom_weight = nn.Parameter(torch.full((1, 1, 1, 1), 5.))
+        self.custom_bias = nn.Parameter(torch.full((1,), 5.))
 
     def init_weights(self):
         with torch.no_grad():
