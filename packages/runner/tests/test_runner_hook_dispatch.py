@@ -97,3 +97,14 @@ def test_positional_check():
     assert hook.seen == [(3, True, True)]
     plain = Hook()
     assert positional_callable(plain.after_train_iter, names) == plain.after_train_iter
+
+
+def test_methods_set_on_a_hook_instance_run(tmp_path):
+    calls = []
+    hook = Hook()  # every method a no-op on the class
+    hook.before_train_epoch = lambda runner: calls.append('epoch')
+    hook.after_train_iter = lambda runner, batch_idx, data_batch=None, outputs=None: \
+        calls.append(batch_idx)
+    runner = Runner(**_cfg(tmp_path, [hook], by_epoch=False))
+    runner.train()
+    assert calls == ['epoch', 0, 1, 2, 3, 4, 5]

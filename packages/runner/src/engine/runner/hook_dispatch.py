@@ -31,7 +31,9 @@ def hook_methods(hooks: Sequence[Hook], fn_name: str) -> tuple:
         method = getattr(hook, fn_name, None)
         if method is None:
             continue
-        if base is not None and Hook._is_noop(type(hook), fn_name):
+        # a method set on the instance (hook.after_train_epoch = fn) always runs
+        if (base is not None and fn_name not in getattr(hook, '__dict__', ())
+                and Hook._is_noop(type(hook), fn_name)):
             continue
         methods.append(method)
     return tuple(methods)
