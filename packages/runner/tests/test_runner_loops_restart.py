@@ -28,7 +28,7 @@ def test_exhausted_loader_restarts_with_the_next_sampler_epoch(sleeps):
     loader = _loader()
     batches = _InfiniteDataloaderIterator(loader)
     first_epoch = [next(batches)[0] for _ in range(3)]
-    with pytest.warns(UserWarning, match='Reached the end of the dataloader.*InfiniteSampler'):
+    with pytest.warns(UserWarning, match='Reach the end of the dataloader.*InfiniteSampler'):
         restarted = next(batches)[0]
     assert loader.sampler.epoch == 1
     second_epoch = [restarted] + [next(batches)[0] for _ in range(2)]
@@ -42,6 +42,6 @@ def test_restart_waits_for_the_old_workers_to_exit(sleeps):
     batches = _InfiniteDataloaderIterator(_loader(num_workers=1))
     for _ in range(3):
         next(batches)
-    with pytest.warns(UserWarning, match='Reached the end'):
+    with pytest.warns(UserWarning, match='Reach the end'):
         next(batches)
     assert sleeps == [2]

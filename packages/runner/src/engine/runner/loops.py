@@ -249,7 +249,7 @@ class _InfiniteDataloaderIterator:
         try:
             return next(self._iterator)
         except StopIteration:
-            warnings.warn('Reached the end of the dataloader, it will be restarted and '
+            warnings.warn('Reach the end of the dataloader, it will be restarted and '
                           'continue to iterate. It is recommended to use `InfiniteSampler` '
                           'in iteration-based training.', stacklevel=2)
             self._epoch += 1
