@@ -476,3 +476,20 @@ def test_runtime_info_logs_one_element_outputs_and_names_a_bad_one():
     assert hub.get_scalar('train/acc').current() == 0.25
     with pytest.raises(AssertionError, match=r"'train/bad' must be a scalar.*shape \(3,\)"):
         hook.after_train_iter(runner, 1, outputs=dict(bad=torch.ones(3)))
+
+
+def test_optimizer_hook_of_the_manuals_runner_example_is_a_warning_no_op(tmp_path):
+    # §38.1.1 lists optimizer=dict(type='OptimizerHook', grad_clip=False) in default_hooks
+    hooks = dict(optimizer=dict(type='OptimizerHook', grad_clip=False))
+    with pytest.warns(UserWarning, match='OptimizerHook does nothing'):
+        runner = Runner(**toy_runner_cfg(tmp_path, default_hooks=hooks,
+                                         train_cfg=dict(by_epoch=True, max_epochs=1)))
+    before = [p.detach().clone() for p in runner.model.parameters()]
+    runner.train()  # the optim wrapper steps once per batch, the hook adds nothing
+    assert any(not torch.equal(a, b) for a, b in zip(before, runner.model.parameters()))
+    assert any(type(hook).__name__ == 'OptimizerHook' for hook in runner.hooks)
+
+
+def test_optimizer_hook_refuses_to_drop_gradient_clipping():
+    with pytest.raises(ValueError, match=r"clip_grad=\{'max_norm': 1\.0\}"):
+        HOOKS.build(dict(type='OptimizerHook', grad_clip=dict(max_norm=1.0)))
