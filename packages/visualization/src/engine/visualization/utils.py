@@ -104,14 +104,16 @@ def convert_overlay_heatmap(
 
     Accepts (H, W) or (1|3, H, W); a CHW input is transposed to HWC first.
     """
+    assert feat_map.ndim == 2 or (feat_map.ndim == 3 and feat_map.shape[0] in (1, 3)), (
+        f"`feat_map` should have shape (H, W) or (1|3, H, W), but got {tuple(feat_map.shape)}")
     feat_map = tensor2ndarray(feat_map)
     if feat_map.ndim == 3:
         feat_map = feat_map.transpose(1, 2, 0)
         if feat_map.shape[2] == 1:
             feat_map = feat_map[..., 0]
     levels = _normalize_uint8(feat_map)
-    if levels.ndim == 3:  # a 3-channel map is coloured by its luminance
-        gray = levels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    if levels.ndim == 3:  # a 3-channel map is coloured by its luminance, read as BGR
+        gray = levels.astype(np.float32) @ np.array([0.114, 0.587, 0.299], np.float32)
         levels = np.clip(np.rint(gray), 0, 255).astype(np.uint8)
     heat = _JET_LUT[levels]
     if img is not None:

@@ -53,15 +53,16 @@ def force_init_env(old_func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _import_extra(module: str, extra: str) -> Any:
+def _import_extra(module: str, extra: str, requirement: str) -> Any:
     import importlib
 
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
-            f"{module} is not installed; run 'pip install engine-visualization[{extra}]' "
-            f"(or 'pip install {extra}') to use this visualization backend") from exc
+            f'Please run "pip install {requirement}" to install {extra} '
+            f"(or 'pip install engine-visualization[{extra}]'); {module} is needed by "
+            "this visualization backend") from exc
 
 
 class BaseVisBackend:
@@ -96,6 +97,10 @@ class BaseVisBackend:
     def add_scalar(self, name: str, value: Union[int, float, torch.Tensor, np.ndarray],
                    step: int = 0, **kwargs: Any) -> None:
         """Record one scalar."""
+
+    def add_scaler(self, *args: Any, **kwargs: Any) -> None:
+        """Alias of :meth:`add_scalar`, the spelling of the manual's examples."""
+        self.add_scalar(*args, **kwargs)
 
     def add_scalars(self, scalar_dict: dict, step: int = 0, file_path: Optional[str] = None,
                     **kwargs: Any) -> None:
@@ -244,7 +249,8 @@ class TensorboardVisBackend(BaseVisBackend):
 
     def _init_env(self) -> None:
         os.makedirs(self._save_dir, exist_ok=True)
-        writer_module = _import_extra("torch.utils.tensorboard", "tensorboard")
+        writer_module = _import_extra("torch.utils.tensorboard", "tensorboard",
+                                     "future tensorboard")
         self._tensorboard = writer_module.SummaryWriter(self._save_dir)
 
     @property  # type: ignore[misc]
@@ -316,7 +322,7 @@ class WandbVisBackend(BaseVisBackend):
         os.makedirs(self._save_dir, exist_ok=True)
         init_kwargs = dict(self._init_kwargs) if self._init_kwargs is not None else {}
         init_kwargs.setdefault("dir", self._save_dir)
-        wandb = _import_extra("wandb", "wandb")
+        wandb = _import_extra("wandb", "wandb", "wandb")
         wandb.init(**init_kwargs)
         if self._define_metric_cfg is not None:
             for metric, summary in self._define_metric_cfg.items():

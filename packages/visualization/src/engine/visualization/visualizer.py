@@ -533,6 +533,10 @@ class Visualizer(ManagerMixin):
         for backend in self._vis_backends.values():
             backend.add_scalar(name=name, value=value, step=step, **kwargs)
 
+    def add_scaler(self, *args: Any, **kwargs: Any) -> None:
+        """Alias of :meth:`add_scalar`, the spelling of the manual's examples."""
+        self.add_scalar(*args, **kwargs)
+
     @master_only
     def add_scalars(self, scalar_dict: dict, step: int = 0, file_path: Optional[str] = None,
                     **kwargs: Any) -> None:
