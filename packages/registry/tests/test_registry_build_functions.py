@@ -53,7 +53,7 @@ def test_ts10_errors_in_order(reg):
         build_from_cfg([1], reg)
     with pytest.raises(KeyError, match='must contain the key "type"'):
         build_from_cfg(dict(a=1), reg)
-    with pytest.raises(TypeError, match='registry must be an engine.Registry object'):
+    with pytest.raises(TypeError, match='registry must be a engine.Registry object'):
         build_from_cfg(dict(type='X'), 'notreg')
     with pytest.raises(TypeError, match='default_args should be a dict'):
         build_from_cfg(dict(type='Plain'), reg, default_args=[1])

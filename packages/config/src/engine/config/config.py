@@ -167,8 +167,8 @@ class Config:
         """Python source that rebuilds this config (PEP 8 layout)."""
         return _pretty_text(self._cfg_dict)
 
-    def dump(self, file: str | Path | None = None) -> str | None:
-        """Return (``file=None``) or write the config as .py, .json or .yaml/.yml.
+    def dump(self, file: str | Path | None = None) -> str | bytes | None:
+        """Return (``file=None``) or write the config as .py, .json, .yaml/.yml or .pkl.
 
         With no file, the format follows ``filename`` (Python if it is None).
         Files are written to a temp file next to the target, then renamed.
@@ -331,25 +331,35 @@ def _import_custom_modules(custom_imports: Any, path: str) -> None:
         raise ImportError(f'Failed to custom import! ({err}; custom_imports of {path})') from err
 
 
-def _serialise(obj: dict, ext: str) -> str:
+def _serialise(obj: dict, ext: str) -> str | bytes:
     from . import formats
 
     if ext == '.json':
         return formats.dump_json(obj)
     if ext in ('.yaml', '.yml'):
         return formats.dump_yaml(obj)
-    raise TypeError(f'Unsupported format {ext!r} to dump a config: use .py, .json, .yaml or .yml')
+    if ext in ('.pkl', '.pickle'):
+        # engine.fileio.dump's formats (as the reference dumps through it).
+        import pickle
+
+        return pickle.dumps(obj)
+    raise TypeError(f'Unsupported format {ext!r} to dump a config: use .py, .json, .yaml, '
+                    '.yml, .pkl or .pickle')
 
 
-def _atomic_write(file: str, content: str) -> None:
+def _atomic_write(file: str, content: str | bytes) -> None:
     """Write via a temp file in the same folder, so no half-written file remains."""
     import tempfile
 
     folder = osp.dirname(osp.abspath(file))
     fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix=osp.basename(file), dir=folder)
     try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(content)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, 'wb') as f:
+                f.write(content)
+        else:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                f.write(content)
         os.replace(tmp, file)
     except BaseException:
         if osp.exists(tmp):

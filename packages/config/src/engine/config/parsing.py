@@ -174,9 +174,11 @@ class _Bases:
             duplicates = self.merged.keys() & cfg.keys()
             if duplicates:
                 first = sorted(duplicates, key=str)[0]
+                # No double quotes: str(KeyError) would then escape the keys' quotes,
+                # and matching on "Duplicate keys: {'gpu_ids'}" would fail.
                 raise KeyError(
                     f'Duplicate key is not allowed among bases. Duplicate keys: {duplicates} '
-                    f'({first!r} is defined in both "{origin[first]}" and "{base_path}", '
+                    f'({first!r} is defined in both {origin[first]} and {base_path}, '
                     f'bases of {_where(self.path, self.raw, BASE_KEY)})')
             for key in cfg:
                 origin[key] = base_path

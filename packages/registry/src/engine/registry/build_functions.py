@@ -47,7 +47,8 @@ def _as_dict(cfg: Any) -> dict:
 
 def _check_registry(registry: Any) -> None:
     if not _is_registry(registry):
-        raise TypeError('registry must be an engine.Registry object, '
+        # The reference's wording with mmengine -> engine: code matches on it.
+        raise TypeError('registry must be a engine.Registry object, '
                         f'but got {type(registry)}')
 
 
@@ -60,7 +61,7 @@ def _merge_args(cfg: Any, registry: Any, default_args: Any) -> dict:
                        f'but got {cfg}\n{default_args}')
     _check_registry(registry)
     if not (default_args is None or _is_cfg(default_args)):
-        raise TypeError('default_args should be a dict, ConfigDict or Config, '
+        raise TypeError('default_args should be a dict, ConfigDict, Config or None, '
                         f'but got {type(default_args)}')
     args = _as_dict(cfg)
     if default_args is not None:

@@ -97,6 +97,10 @@ class Registry:
             node = node.parent
         return node
 
+    def _get_root_registry(self) -> Registry:
+        """The reference's name for :attr:`root`, for code written against it."""
+        return self.root
+
     def __len__(self) -> int:
         return len(self._module_dict)
 

@@ -39,10 +39,11 @@ def digit_version(version_str: str, length: int = 4) -> tuple[int, ...]:
     if match.group('pre_l'):
         rank = _PRE_RANK[match.group('pre_l').lower()]
         release += [rank, int(match.group('pre_n') or 0)]
+    elif match.group('dev_l'):
+        # A dev release is a pre-release even after a post part ('1.0.post1.dev1').
+        release += [-4, 0]
     elif match.group('post_l') or match.group('post_n1'):
         release += [1, int(match.group('post_n1') or match.group('post_n2') or 0)]
-    elif match.group('dev_l'):
-        release += [-4, 0]
     else:
         release += [0, 0]
     return tuple(release)
