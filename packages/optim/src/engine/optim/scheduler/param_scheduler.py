@@ -246,8 +246,8 @@ class ConstantParamScheduler(_ParamScheduler):
                  factor: float = 1.0 / 3, begin: int = 0, end: int = INF,
                  last_step: int = -1, by_epoch: bool = True, verbose: bool = False):
         if not 0 <= factor <= 1:
-            raise ValueError('Constant multiplicative factor should between 0 and 1, '
-                             f'but got factor={factor}.')
+            raise ValueError('Constant multiplicative factor should between 0 and 1. '
+                             f'Got factor={factor}.')
         self.factor = factor
         self.total_iters = end - begin - 1
         super().__init__(optimizer, param_name, begin=begin, end=end,
@@ -293,11 +293,11 @@ class LinearParamScheduler(_ParamScheduler):
                  begin: int = 0, end: int = INF, last_step: int = -1,
                  by_epoch: bool = True, verbose: bool = False):
         if not 0 <= start_factor <= 1:
-            raise ValueError('Starting multiplicative factor should between 0 and 1, '
-                             f'but got start_factor={start_factor}.')
+            raise ValueError('Starting multiplicative factor should between 0 and 1. '
+                             f'Got start_factor={start_factor}.')
         if not 0 <= end_factor <= 1:
-            raise ValueError('Ending multiplicative factor should between 0 and 1, '
-                             f'but got end_factor={end_factor}.')
+            raise ValueError('Ending multiplicative factor should between 0 and 1. '
+                             f'Got end_factor={end_factor}.')
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = end - begin - 1
