@@ -17,7 +17,6 @@ from .backends import (
     MemcachedBackend,
     PetrelBackend,
 )
-from .backends.base import check_list_args
 
 
 class HardDiskBackend(LocalBackend):
@@ -126,17 +125,19 @@ class FileClient:
             assert isinstance(prefixes, (list, tuple)), (
                 f'prefixes should be a str, list or tuple, got {type(prefixes).__name__}')
         if not force and name in cls._backends:
-            raise KeyError(f'{name!r} is already registered as a FileClient backend; '
-                           'pass force=True to override it')
+            raise KeyError(f'{name} is already registered as a FileClient backend; '
+                           'add "force=True" if you want to override it')
         for prefix in prefixes or ():
             if not force and prefix in cls._prefix_to_backends:
-                raise KeyError(f'prefix {prefix!r} is already registered; pass force=True '
-                               'to override it')
-        if name in cls._backends:
-            # Drop cached clients of the class being replaced.
-            old = cls._backends[name]
+                raise KeyError(f'{prefix} is already registered as a FileClient prefix; '
+                               'add "force=True" if you want to override it')
+        # Drop cached clients of the classes being replaced (by name or by prefix).
+        replaced = [cls._backends[name]] if name in cls._backends else []
+        replaced += [cls._prefix_to_backends[p] for p in prefixes or ()
+                     if p in cls._prefix_to_backends]
+        if replaced:
             for key, inst in list(cls._instances.items()):
-                if isinstance(inst.client, old):
+                if isinstance(inst.client, tuple(replaced)):
                     del cls._instances[key]
         cls._backends[name] = backend
         for prefix in prefixes or ():
@@ -197,6 +198,5 @@ class FileClient:
                          list_file: bool = True,
                          suffix: Optional[Union[str, Tuple[str, ...]]] = None,
                          recursive: bool = False) -> Iterator[str]:
-        check_list_args(list_dir, suffix)
         yield from self.client.list_dir_or_file(dir_path, list_dir, list_file, suffix,
                                                 recursive)

@@ -130,6 +130,8 @@ def _scan(root: str, rel: str, list_dir: bool, list_file: bool,
                 yield rel_path
             if recursive:
                 yield from _scan(root, rel_path, list_dir, list_file, suffix, recursive)
-        elif not entry.name.startswith('.') and list_file:
+        elif list_file and not entry.name.startswith('.') and entry.is_file():
+            # only regular files (as in the reference): a broken link or a fifo
+            # is not something `get` can read
             if suffix is None or entry.name.endswith(suffix):
                 yield rel_path

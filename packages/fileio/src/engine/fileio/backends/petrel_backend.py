@@ -83,6 +83,16 @@ class PetrelBackend(BaseStorageBackend):
     def _path(self, filepath: PathLike) -> str:
         return normalize_path(filepath, self.path_mapping)
 
+    # The three normalisation steps under the reference's method names.
+    def _map_path(self, filepath: PathLike) -> str:
+        return map_path(filepath, self.path_mapping)
+
+    def _format_path(self, filepath: str) -> str:
+        return format_path(filepath)
+
+    def _replace_prefix(self, filepath: str) -> str:
+        return replace_prefix(filepath)
+
     def _require(self, method: str) -> None:
         if not has_method(self._client, method):
             raise NotImplementedError(
@@ -135,13 +145,14 @@ class PetrelBackend(BaseStorageBackend):
         if self.isdir(dst):
             dst = self.join_path(dst, self._path(src).rstrip('/').split('/')[-1])
         if self._path(src) == self._path(dst):
-            raise SameFileError(f'{str(src)!r} and {str(dst)!r} are the same file')
+            raise SameFileError(f'src and dst should not be same: {str(src)!r} and '
+                                f'{str(dst)!r} are the same file')
         self.put(self.get(src), dst)
         return str(dst)
 
     def copytree(self, src: PathLike, dst: PathLike) -> str:
         if self.exists(dst):
-            raise FileExistsError(f'{str(dst)!r} already exists')
+            raise FileExistsError(f'dst should not exist, but {str(dst)!r} already exists')
         for rel in self.list_dir_or_file(src, list_dir=False, recursive=True):
             self.put(self.get(self.join_path(src, rel)), self.join_path(dst, rel))
         return str(dst)
@@ -155,7 +166,7 @@ class PetrelBackend(BaseStorageBackend):
 
     def copytree_from_local(self, src: PathLike, dst: PathLike) -> str:
         if self.exists(dst):
-            raise FileExistsError(f'{str(dst)!r} already exists')
+            raise FileExistsError(f'dst should not exist, but {str(dst)!r} already exists')
         for root, _, files in os.walk(src):
             for name in files:
                 local = osp.join(root, name)
@@ -190,7 +201,7 @@ class PetrelBackend(BaseStorageBackend):
 
     def rmtree(self, dir_path: PathLike) -> None:
         for rel in list(self.list_dir_or_file(dir_path, list_dir=False, recursive=True)):
-            self._client.delete(self._path(self.join_path(dir_path, rel)))
+            self.remove(self.join_path(dir_path, rel))
 
     def copy_if_symlink_fails(self, src: PathLike, dst: PathLike) -> bool:
         """Object stores have no symlinks: always copy, return False."""
@@ -206,6 +217,8 @@ class PetrelBackend(BaseStorageBackend):
                          recursive: bool = False) -> Iterator[str]:
         """Entries under ``dir_path``; SDK names ending in ``/`` are folders."""
         self._require('list')
+        if list_dir and suffix is not None:  # the reference's wording for this backend
+            raise TypeError('`list_dir` should be False when `suffix` is not None')
         check_list_args(list_dir, suffix)
         root = self._path(dir_path)
         if not root.endswith('/'):

@@ -33,13 +33,15 @@ def _register_backend(name: str, backend: type, force: bool = False,
                 f'prefixes should be a str, list or tuple, got {type(prefixes).__name__}')
     # Validate everything before changing anything.
     if not force and name in backends:
-        raise ValueError(f'{name!r} is already registered as a storage backend '
-                         f'({backends[name].__name__}); pass force=True to override it')
+        # the message starts as the reference's: "<name> is already registered ..."
+        raise ValueError(f'{name} is already registered as a storage backend '
+                         f'({backends[name].__name__}); add "force=True" if you want to '
+                         'override it')
     for prefix in prefixes or ():
         if not force and prefix in prefix_to_backends:
-            raise ValueError(f'prefix {prefix!r} is already registered (by '
-                             f'{prefix_to_backends[prefix].__name__}); pass force=True to '
-                             'override it')
+            raise ValueError(f'{prefix} is already registered as a storage backend prefix '
+                             f'(by {prefix_to_backends[prefix].__name__}); add "force=True" '
+                             'if you want to override it')
     backends[name] = backend
     for prefix in prefixes or ():
         prefix_to_backends[prefix] = backend
