@@ -63,3 +63,12 @@ def test_cfg01_reserved_keys_and_non_dict(tmp_path, write_cfg):
         Config.fromfile(path)
     with pytest.raises(TypeError, match="cfg_dict must be a dict, but got <class 'list'>"):
         Config([0, 1])
+
+
+def test_dictaction_also_importable_from_the_config_module():
+    # The reference defines Config, ConfigDict and DictAction in config/config.py.
+    from engine.config import ConfigDict as public_cd
+    from engine.config import DictAction as public
+    from engine.config.config import ConfigDict, DictAction
+
+    assert DictAction is public and ConfigDict is public_cd

@@ -384,3 +384,12 @@ def _add_args(parser: Any, cfg: Any, prefix: str = '') -> Any:
         else:
             print(f'cannot parse key {prefix + key} of type {type(value)}')
     return parser
+
+
+def __getattr__(name: str) -> Any:
+    # The reference defines DictAction in this module too; argparse loads on first use.
+    if name == 'DictAction':
+        from .dict_action import DictAction
+
+        return DictAction
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
