@@ -228,3 +228,16 @@ def test_local_listing_yields_regular_files_only(tmp_path):
     assert set(list_dir_or_file(tmp_path, list_dir=False, suffix='.txt', recursive=True)) \
         == expected
     assert set(list_dir_or_file(tmp_path)) == {'a.txt', 'link.txt', 'sub'}
+
+
+def test_put_refuses_text(tmp_path):
+    """FIO-04/31: put writes bytes; a str is refused (TypeError) and no file appears."""
+    from engine.fileio import put
+    target = tmp_path / 'sub' / 'x.bin'
+    with pytest.raises(TypeError, match='put_text'):
+        LocalBackend().put('text', target)
+    with pytest.raises(TypeError, match='put_text'):
+        put('text', target)
+    assert not target.exists()
+    put(memoryview(b'ok'), target)  # bytes-like objects are fine
+    assert target.read_bytes() == b'ok'

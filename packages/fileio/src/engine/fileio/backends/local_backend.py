@@ -30,6 +30,9 @@ class LocalBackend(BaseStorageBackend):
 
     def put(self, obj: bytes, filepath: PathLike) -> None:
         """Write bytes, creating parent folders; the old file survives a failure."""
+        if isinstance(obj, str):
+            raise TypeError(f'put writes bytes, but got str for {str(filepath)!r}; '
+                            'use put_text for text')
         atomic_write(bytes(obj) if isinstance(obj, memoryview) else obj, filepath)
 
     def put_text(self, obj: str, filepath: PathLike, encoding: str = 'utf-8') -> None:
