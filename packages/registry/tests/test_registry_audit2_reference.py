@@ -108,3 +108,13 @@ def test_reg16_search_child_is_depth_first_from_self():
     # only below self: neither the parent nor a sibling is found
     assert little._search_child('hound') is None
     assert little._search_child('mid_hound') is None
+
+
+def test_build02_unknown_type_message_matches_on_str_of_the_error(backbones):
+    # pytest.raises(match=...) searches str(err), the repr of a KeyError's message:
+    # the message must not mix quote kinds, or the single quotes come out escaped.
+    with pytest.raises(KeyError, match="VGG is not in the backbone registry") as info:
+        build_from_cfg(dict(type='VGG'), backbones)
+    assert '"' not in info.value.args[0]
+    with pytest.raises(KeyError, match="Did you mean 'ResNet'"):
+        build_from_cfg(dict(type='ResNt'), backbones)

@@ -18,7 +18,9 @@ __all__ = ['build_from_cfg', 'build_model_from_cfg', 'build_runner_from_cfg',
 
 logger = logging.getLogger(__name__)
 
-_DOCS_HINT = ('More details can be found at the "Registry" tutorial of the engine '
+# No double quotes here: str(KeyError) would then escape the single quotes of
+# "Did you mean 'X'?", and matching on that text would fail.
+_DOCS_HINT = ('More details can be found at the Registry tutorial of the engine '
               'documentation (a module is registered only once the file defining it '
               'is imported, e.g. through `custom_imports` in the config).')
 
