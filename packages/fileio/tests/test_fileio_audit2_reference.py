@@ -241,3 +241,31 @@ def test_put_refuses_text(tmp_path):
     assert not target.exists()
     put(memoryview(b'ok'), target)  # bytes-like objects are fine
     assert target.read_bytes() == b'ok'
+
+
+def test_yaml_dumps_dict_subclasses_and_numpy_values(tmp_path):
+    """FIO-43: what the reference's full Dumper could write, the safe one writes as plain YAML.
+
+    dict subclasses (OrderedDict keeps its order) are mappings, numpy arrays and
+    scalars are lists and numbers, and all of it loads back; other objects are
+    still refused.
+    """
+    from collections import OrderedDict, defaultdict
+
+    import numpy as np
+
+    from engine.fileio import dump, load
+
+    class Sub(dict):
+        pass
+
+    obj = {'od': OrderedDict(b=1, a=2), 'sub': Sub(x=1), 'dd': defaultdict(list, k=[1]),
+           'arr': np.arange(3), 'f': np.float32(1.5), 'i': np.int64(7)}
+    text = dump(obj, file_format='yaml')
+    assert 'od:\n  b: 1\n  a: 2\n' in text
+    path = tmp_path / 'x.yaml'
+    dump(obj, path)
+    assert load(path) == {'od': {'b': 1, 'a': 2}, 'sub': {'x': 1}, 'dd': {'k': [1]},
+                          'arr': [0, 1, 2], 'f': 1.5, 'i': 7}
+    with pytest.raises(Exception, match='cannot represent an object'):
+        dump({'o': object()}, file_format='yaml')

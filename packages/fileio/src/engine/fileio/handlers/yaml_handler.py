@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections import OrderedDict
 from typing import IO, Any, Tuple
 
 from .base import BaseFileHandler
@@ -38,8 +40,31 @@ def _yaml() -> Tuple[Any, Any, Any]:
             pass
 
         Dumper.add_representer(tuple, yaml.representer.SafeRepresenter.represent_list)
+        # dict subclasses (OrderedDict, ConfigDict, defaultdict) as plain mappings;
+        # an OrderedDict keeps its order
+        Dumper.add_multi_representer(dict, _represent_dict_subclass)
+        Dumper.add_multi_representer(object, _represent_numpy)
         _loaders = (loader, Dumper)
     return yaml, _loaders[0], _loaders[1]
+
+
+def _represent_dict_subclass(dumper: Any, data: dict) -> Any:
+    items = list(data.items()) if isinstance(data, OrderedDict) else dict(data)
+    return dumper.represent_mapping('tag:yaml.org,2002:map', items)
+
+
+def _represent_numpy(dumper: Any, data: Any) -> Any:
+    """numpy arrays and scalars as lists and Python values (as the json fallback does).
+
+    numpy is never imported here: if it is not loaded, ``data`` is not one of its types.
+    """
+    np = sys.modules.get('numpy')
+    if np is not None:
+        if isinstance(data, np.ndarray):
+            return dumper.represent_data(data.tolist())
+        if isinstance(data, np.generic):
+            return dumper.represent_data(data.item())
+    return dumper.represent_undefined(data)  # RepresenterError: cannot represent an object
 
 
 class YamlHandler(BaseFileHandler):
