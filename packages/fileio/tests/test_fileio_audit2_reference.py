@@ -269,3 +269,22 @@ def test_yaml_dumps_dict_subclasses_and_numpy_values(tmp_path):
                           'arr': [0, 1, 2], 'f': 1.5, 'i': 7}
     with pytest.raises(Exception, match='cannot represent an object'):
         dump({'o': object()}, file_format='yaml')
+
+
+def test_petrel_downloads_leave_no_partial_file(petrel, tmp_path):
+    """FIO-20 and the no-half-written-files rule: a failed download writes nothing."""
+    with patch.object(petrel._client, 'Get', side_effect=OSError('connection reset')):
+        with pytest.raises(OSError, match='connection reset'):
+            petrel.copyfile_to_local(PETREL_PATH, tmp_path / 'x.jpg')
+    assert list(tmp_path.iterdir()) == []
+    with patch.object(petrel._client, 'Get', return_value=b'petrel') as get:
+        dst = tmp_path / 'dir'
+        dst.mkdir()
+        assert petrel.copyfile_to_local(PETREL_PATH, dst) == dst / 'test.jpg'
+        get.assert_called_once_with(EXPECTED_PATH)
+    assert (dst / 'test.jpg').read_bytes() == b'petrel'
+    with patch.object(petrel, 'list_dir_or_file', return_value=['a.txt', 'd/b.txt']), \
+            patch.object(petrel, 'get', return_value=b'v'):
+        assert petrel.copytree_to_local(PETREL_DIR, str(tmp_path / 'tree')) \
+            == str(tmp_path / 'tree')
+    assert (tmp_path / 'tree' / 'd' / 'b.txt').read_bytes() == b'v'

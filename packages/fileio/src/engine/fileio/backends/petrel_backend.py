@@ -16,7 +16,7 @@ from pathlib import Path
 from shutil import SameFileError
 from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
-from .._utils import has_method, mkdir_or_exist
+from .._utils import atomic_write, has_method
 from .base import BaseStorageBackend, check_list_args
 
 PathLike = Union[str, Path]
@@ -178,17 +178,12 @@ class PetrelBackend(BaseStorageBackend):
         if osp.isdir(dst):
             name = self._path(src).rstrip('/').split('/')[-1]
             dst = Path(dst) / name if isinstance(dst, Path) else osp.join(dst, name)
-        mkdir_or_exist(osp.dirname(dst))
-        with open(dst, 'wb') as f:
-            f.write(self.get(src))
+        atomic_write(self.get(src), dst)  # a failed download leaves no partial file
         return dst
 
     def copytree_to_local(self, src: PathLike, dst: PathLike) -> PathLike:
         for rel in self.list_dir_or_file(src, list_dir=False, recursive=True):
-            local = osp.join(dst, rel)
-            mkdir_or_exist(osp.dirname(local))
-            with open(local, 'wb') as f:
-                f.write(self.get(self.join_path(src, rel)))
+            atomic_write(self.get(self.join_path(src, rel)), osp.join(dst, rel))
         return dst
 
     def remove(self, filepath: PathLike) -> None:
