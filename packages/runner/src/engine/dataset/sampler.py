@@ -92,14 +92,14 @@ class InfiniteSampler(Sampler):
                 yield from range(self.size)
 
     def _indices_of_rank(self) -> Iterator[int]:
-        yield from itertools.islice(self._infinite_indices(), self.rank, None, self.world_size)
+        return itertools.islice(self._infinite_indices(), self.rank, None, self.world_size)
 
     def __iter__(self) -> Iterator[int]:
-        # Every iterator reads the one shared stream. Not a generator delegating
-        # with `yield from`: closing it (which happens when a DataLoader iterator
-        # is dropped) would close the shared stream too, and the next iteration
-        # over the sampler would find it exhausted.
-        return iter(self.indices.__next__, None)  # the stream never yields None
+        # Every iterator reads the one shared stream, through a view that cannot
+        # close it: a generator delegating with `yield from` would close the stream
+        # when it is closed itself (as happens when a DataLoader iterator is
+        # dropped), and the next iteration over the sampler would find it exhausted.
+        return itertools.islice(self.indices, None)
 
     def __len__(self) -> int:
         return self.size
