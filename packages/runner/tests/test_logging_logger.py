@@ -178,9 +178,23 @@ def test_set_level_clears_the_enabled_cache():
     logger = MMLogger.get_instance("cache_logger", log_level="INFO")
     # the logger itself is NOTSET (its handlers filter at INFO), as in the reference
     assert logger.level == logging.NOTSET and logger.handlers[0].level == logging.INFO
-    logger.setLevel("INFO")
-    assert logger.isEnabledFor(logging.DEBUG) is False  # now cached
-    logger.setLevel(logging.DEBUG)
+    assert logger.isEnabledFor(logging.INFO) is True
+    assert logger.isEnabledFor(logging.DEBUG) is False  # no handler takes DEBUG
+    logger.handlers[0].setLevel(logging.DEBUG)
     assert logger.isEnabledFor(logging.DEBUG) is True
     logger.setLevel("WARNING")
-    assert logger.isEnabledFor(logging.INFO) is False
+    assert logger.isEnabledFor(logging.INFO) is False  # the logger's own level, cached
+    logger.setLevel(logging.DEBUG)
+    assert logger.isEnabledFor(logging.DEBUG) is True
+
+
+def test_a_record_no_handler_takes_is_not_built(monkeypatch):
+    logger = MMLogger.get_instance("quiet_logger", log_level="WARNING")
+
+    def no_record(*args, **kwargs):
+        raise AssertionError("a record was built for a filtered level")
+
+    monkeypatch.setattr(logger, "findCaller", no_record)
+    logger.info("filtered")  # the handlers are at WARNING
+    with pytest.raises(AssertionError, match="a record was built"):
+        logger.warning("written")

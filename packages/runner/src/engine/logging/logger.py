@@ -170,6 +170,21 @@ class MMLogger(logging.Logger, ManagerMixin):
             if record.levelno >= handler.level:
                 handler.handle(record)
 
+    def isEnabledFor(self, level: int) -> bool:
+        """Whether a record of ``level`` would be written anywhere.
+
+        The logger's own level stays NOTSET and its handlers filter, so this also
+        asks them: a record that none would take is not built (building one walks
+        the stack for the caller, ~6 us, e.g. for each INFO line of a run logging
+        at WARNING).
+        """
+        if not logging.Logger.isEnabledFor(self, level):  # disabled, or setLevel
+            return False
+        for handler in self.handlers:
+            if level >= handler.level:
+                return True
+        return False
+
     def setLevel(self, level: Union[int, str]) -> None:
         """Set the level; clear every MMLogger's level cache (``logging`` does not manage them)."""
         self.level = logging._checkLevel(level)  # type: ignore[attr-defined]
