@@ -255,10 +255,6 @@ def test_update_params_calls_methods_replaced_on_the_instance_when_accumulating(
     assert wrapper.scaled_loss == torch.tensor(1.) / 3
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-    "update_params' fast path (accumulative_counts=1) calls loss.backward() and "
-    'optimizer.zero_grad() directly, skipping backward/zero_grad replaced on the '
-    'instance; the hot-path change is left to the lead (audit-2 report)'))
 def test_update_params_calls_methods_replaced_on_the_instance_without_accumulation():
     wrapper = OptimWrapper(sgd(), accumulative_counts=1)
     _mock_methods(wrapper)

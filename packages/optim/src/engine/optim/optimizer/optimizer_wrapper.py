@@ -91,14 +91,16 @@ class OptimWrapper:
     def update_params(self, loss: torch.Tensor, step_kwargs: Optional[Dict] = None,
                       zero_kwargs: Optional[Dict] = None) -> None:
         """Scale the loss, backward, and step + zero_grad when an update is due."""
+        replaced = self.__dict__  # methods set on the instance (mocks, wrappers) must run
         if (type(self) is OptimWrapper and self._accumulative_counts == 1
-                and not self.clip_grad_kwargs and step_kwargs is None and zero_kwargs is None):
+                and not self.clip_grad_kwargs and step_kwargs is None and zero_kwargs is None
+                and 'backward' not in replaced and 'zero_grad' not in replaced):
             # The common case, once per training step: the same four calls
             # without the indirections that subclasses and accumulation need.
             loss.backward()
             self._inner_count += 1
             # a parameter scheduler wraps self.step to count the calls: keep it
-            counted_step = self.__dict__.get('step')
+            counted_step = replaced.get('step')
             if counted_step is None:
                 self.optimizer.step()
             else:
