@@ -277,7 +277,7 @@ def collect_results(results: list, size: int, device: str = 'cpu',
     cut to ``size`` to drop the samples the sampler padded.
     """
     if device not in ('cpu', 'gpu'):
-        raise NotImplementedError(f"device should be 'cpu' or 'gpu', but got {device!r}")
+        raise NotImplementedError(f"device must be 'cpu' or 'gpu', but got {device!r}")
     if device == 'gpu':
         assert tmpdir is None, 'tmpdir should be None when device is "gpu"'
         return collect_results_gpu(results, size)
