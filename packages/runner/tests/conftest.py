@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import signal
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -29,3 +32,25 @@ def _downloads_stay_in_a_temporary_cache(tmp_path_factory):
         os.environ.pop('TORCH_HOME', None)
     else:
         os.environ['TORCH_HOME'] = previous
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture
+def http_root(tmp_path):
+    """A real HTTP server on 127.0.0.1 serving ``tmp_path/served``: (folder, base URL)."""
+    root = tmp_path / 'served'
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield root, f'http://127.0.0.1:{server.server_address[1]}'
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -5,12 +5,9 @@ safe loading, atomic saving and the state-dict helpers (CKPT-01..09)."""
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
-import threading
 from collections import OrderedDict
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import torch
@@ -51,28 +48,6 @@ def engine_home(tmp_path, monkeypatch):
     monkeypatch.setenv('ENGINE_HOME', str(home))
     monkeypatch.delenv('MMENGINE_HOME', raising=False)
     return home
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-
-@pytest.fixture
-def http_root(tmp_path):
-    """A real HTTP server on 127.0.0.1 serving ``tmp_path/served``."""
-    root = tmp_path / 'served'
-    root.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield root, f'http://127.0.0.1:{server.server_address[1]}'
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 # ----------------------------------------------------------- local loading

@@ -4,10 +4,6 @@ real HTTP server on 127.0.0.1 (the ``s3://`` lines need the petrel client)."""
 
 from __future__ import annotations
 
-import functools
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 import torch
 import torch.nn as nn
@@ -15,26 +11,10 @@ import torch.nn as nn
 from engine.runner import load_checkpoint, save_checkpoint
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def served(tmp_path, monkeypatch):
-    monkeypatch.setenv('ENGINE_HOME', str(tmp_path / 'engine_home'))
-    root = tmp_path / 'served'
-    root.mkdir()
-    server = ThreadingHTTPServer(('127.0.0.1', 0),
-                                 functools.partial(_QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield root, f'http://127.0.0.1:{server.server_address[1]}'
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def served(http_root, monkeypatch):
+    monkeypatch.setenv('ENGINE_HOME', str(http_root[0].parent / 'engine_home'))
+    return http_root
 
 
 def test_seed_fileio_checkpoint_example(tmp_path, served, capsys):
