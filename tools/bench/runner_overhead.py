@@ -23,6 +23,7 @@ import logging
 import statistics
 import tempfile
 import time
+import warnings
 from typing import Optional
 
 import torch
@@ -45,6 +46,10 @@ def make_mlp() -> nn.Module:
     torch.manual_seed(0)
     return nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 10))
 
+
+# A TensorDataset has no metainfo: the loops warn so on every run (here and in
+# the scripts that import this one).
+warnings.filterwarnings('ignore', message='Dataset TensorDataset has no metainfo')
 
 DEVICE = 'cpu'
 CLOCK = time.perf_counter  # what both loops are timed with (runner_breakdown.py swaps it)
