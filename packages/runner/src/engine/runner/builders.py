@@ -34,6 +34,15 @@ from engine.registry import (
 logger = logging.getLogger(__name__)
 
 
+def check_group(**parts) -> None:
+    """``parts`` (a dataloader, its loop config, ...) must be all None or all given."""
+    given = [k for k, v in parts.items() if v is not None]
+    if given and len(given) != len(parts):
+        values = ', '.join(f'{k}={v!r}'[:120] for k, v in parts.items())
+        raise ValueError(f'{", ".join(parts)} should be either all None or not None, '
+                         f'but got {values}')
+
+
 def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = None,
                      diff_rank_seed: bool = False) -> DataLoader:
     """A DataLoader from a config dict (dataset, sampler, collate_fn, ...).

@@ -37,3 +37,9 @@ def get_priority(priority: Union[int, str, Priority]) -> int:
             names = ', '.join(p.name for p in Priority)
             raise KeyError(f'unknown priority {priority!r}; expected one of {names}') from None
     raise TypeError(f'priority must be an int, a str or a Priority, got {type(priority).__name__}')
+
+
+def priority_name(priority: Union[int, str, Priority]) -> str:
+    """'VERY_HIGH' for 10 or 'very_high'; a value between the levels stays a number."""
+    value = get_priority(priority)
+    return Priority(value).name if value in Priority._value2member_map_ else str(value)

@@ -71,7 +71,7 @@ from .checkpoint import (
 )
 from .hook_dispatch import hook_methods
 from .loops import EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop
-from .priority import Priority, get_priority
+from .priority import get_priority, priority_name
 from .training_state import (
     gather_rng_states,
     restore_training_state,
@@ -94,19 +94,14 @@ DEFAULT_HOOKS = (
 )
 
 
-def _check_group(**parts) -> None:
-    """``parts`` must be all None or all given."""
-    given = [k for k, v in parts.items() if v is not None]
-    if given and len(given) != len(parts):
-        values = ', '.join(f'{k}={v!r}'[:120] for k, v in parts.items())
-        raise ValueError(f'{", ".join(parts)} should be either all None or not None, '
-                         f'but got {values}')
-
-
-def _priority_name(priority) -> str:
-    """'VERY_HIGH' for 10 or 'very_high'; a value between the levels stays a number."""
-    value = get_priority(priority)
-    return Priority(value).name if value in Priority._value2member_map_ else str(value)
+# The Runner arguments a config may leave out, and what from_cfg passes then.
+_OPTIONAL_CFG_KEYS = dict(
+    train_dataloader=None, val_dataloader=None, test_dataloader=None, train_cfg=None,
+    val_cfg=None, test_cfg=None, auto_scale_lr=None, optim_wrapper=None, param_scheduler=None,
+    val_evaluator=None, test_evaluator=None, default_hooks=None, custom_hooks=None,
+    data_preprocessor=None, load_from=None, resume=False, launcher='none', env_cfg=None,
+    log_processor=None, log_level='INFO', visualizer=None, default_scope='engine',
+    randomness=None, experiment_name=None)
 
 
 class MissingStepError(AssertionError, RuntimeError):
@@ -174,11 +169,11 @@ class Runner:
             val_cfg = dict()
         if test_dataloader is not None and test_evaluator is not None and test_cfg is None:
             test_cfg = dict()
-        _check_group(train_dataloader=train_dataloader, train_cfg=train_cfg,
+        builders.check_group(train_dataloader=train_dataloader, train_cfg=train_cfg,
                      optim_wrapper=optim_wrapper)
-        _check_group(val_dataloader=val_dataloader, val_cfg=val_cfg,
+        builders.check_group(val_dataloader=val_dataloader, val_cfg=val_cfg,
                      val_evaluator=val_evaluator)
-        _check_group(test_dataloader=test_dataloader, test_cfg=test_cfg,
+        builders.check_group(test_dataloader=test_dataloader, test_cfg=test_cfg,
                      test_evaluator=test_evaluator)
         if param_scheduler is not None and optim_wrapper is None:
             raise ValueError('param_scheduler should be None when optim_wrapper is None, '
@@ -254,35 +249,8 @@ class Runner:
                 raise KeyError(f'the config needs a `{key}` key to build a Runner'
                                + (f' (config file: {cfg.filename})'
                                   if getattr(cfg, 'filename', None) else ''))
-        return cls(
-            model=cfg['model'],
-            work_dir=cfg['work_dir'],
-            train_dataloader=cfg.get('train_dataloader'),
-            val_dataloader=cfg.get('val_dataloader'),
-            test_dataloader=cfg.get('test_dataloader'),
-            train_cfg=cfg.get('train_cfg'),
-            val_cfg=cfg.get('val_cfg'),
-            test_cfg=cfg.get('test_cfg'),
-            auto_scale_lr=cfg.get('auto_scale_lr'),
-            optim_wrapper=cfg.get('optim_wrapper'),
-            param_scheduler=cfg.get('param_scheduler'),
-            val_evaluator=cfg.get('val_evaluator'),
-            test_evaluator=cfg.get('test_evaluator'),
-            default_hooks=cfg.get('default_hooks'),
-            custom_hooks=cfg.get('custom_hooks'),
-            data_preprocessor=cfg.get('data_preprocessor'),
-            load_from=cfg.get('load_from'),
-            resume=cfg.get('resume', False),
-            launcher=cfg.get('launcher', 'none'),
-            env_cfg=cfg.get('env_cfg') or dict(dist_cfg=dict(backend='nccl')),
-            log_processor=cfg.get('log_processor'),
-            log_level=cfg.get('log_level', 'INFO'),
-            visualizer=cfg.get('visualizer'),
-            default_scope=cfg.get('default_scope', 'engine'),
-            randomness=cfg.get('randomness', dict(seed=None)),
-            experiment_name=cfg.get('experiment_name'),
-            cfg=cfg,
-        )
+        optional = {key: cfg.get(key, default) for key, default in _OPTIONAL_CFG_KEYS.items()}
+        return cls(model=cfg['model'], work_dir=cfg['work_dir'], cfg=cfg, **optional)
 
     build_from_cfg = from_cfg  # the name the seed's §6.2 uses
 
@@ -683,7 +651,7 @@ class Runner:
         from engine.hooks.hook import HOOK_POINTS
         lines = []
         for point in HOOK_POINTS:
-            names = [f'({_priority_name(h.priority):<12}) {type(h).__name__:<35}'
+            names = [f'({priority_name(h.priority):<12}) {type(h).__name__:<35}'
                      for h in self._hooks if point in Hook._points_of(type(h))]
             if names:
                 lines.append(f'{point}:\n' + '\n'.join(names) + '\n' + '-' * 50)
