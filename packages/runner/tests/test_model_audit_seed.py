@@ -321,3 +321,13 @@ def test_seed_40_5_13_initialize_examples():
         conv = getattr(model, name)
         assert conv.weight.eq(weight).all() and conv.bias.eq(bias).all(), name
     assert init_cfg['override'] == dict(type='Constant', name='reg', val=3, bias=4)  # not mutated
+
+
+def test_models_registry_importable_from_engine_model_as_in_the_manual():
+    # the DefaultScope example of the manual: `from mmengine.model import MODELS`
+    import engine.model
+    from engine.model import MODELS
+    from engine.registry import MODELS as registry_models
+
+    assert MODELS is registry_models
+    assert 'MODELS' not in engine.model.__all__

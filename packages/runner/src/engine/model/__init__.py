@@ -2,6 +2,10 @@
 
 from typing import Any
 
+# Not part of __all__: the DefaultScope docstring example of the manual imports the
+# registry from here (`from mmengine.model import MODELS`).
+from engine.registry import MODELS  # noqa: F401
+
 from .averaged_model import (
     BaseAveragedModel,
     ExponentialMovingAverage,
