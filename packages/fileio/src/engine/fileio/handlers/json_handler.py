@@ -9,20 +9,28 @@ from typing import IO, Any
 from .base import BaseFileHandler
 
 
-def set_default(obj: Any) -> Any:
-    """``json`` fallback: sets/ranges -> list, numpy arrays/scalars -> Python values.
+def numpy_to_python(obj: Any) -> Any:
+    """A numpy array as a list, a numpy scalar as a Python number; anything else as is.
 
     numpy is never imported here: if it is not loaded yet, ``obj`` cannot be
     one of its types.
     """
-    if isinstance(obj, (set, frozenset, range)):
-        return list(obj)
     np = sys.modules.get('numpy')
     if np is not None:
         if isinstance(obj, np.ndarray):
             return obj.tolist()
         if isinstance(obj, np.generic):
             return obj.item()
+    return obj
+
+
+def set_default(obj: Any) -> Any:
+    """``json`` fallback: sets/ranges -> list, numpy arrays/scalars -> Python values."""
+    if isinstance(obj, (set, frozenset, range)):
+        return list(obj)
+    plain = numpy_to_python(obj)
+    if plain is not obj:
+        return plain
     raise TypeError(f'{type(obj)} is unsupported for json dump')
 
 

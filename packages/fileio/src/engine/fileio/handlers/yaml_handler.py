@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
 from typing import IO, Any, Tuple
 
 from .base import BaseFileHandler
+from .json_handler import numpy_to_python
 
 _loaders: Tuple[Any, Any] = (None, None)
 
@@ -54,17 +54,11 @@ def _represent_dict_subclass(dumper: Any, data: dict) -> Any:
 
 
 def _represent_numpy(dumper: Any, data: Any) -> Any:
-    """numpy arrays and scalars as lists and Python values (as the json fallback does).
-
-    numpy is never imported here: if it is not loaded, ``data`` is not one of its types.
-    """
-    np = sys.modules.get('numpy')
-    if np is not None:
-        if isinstance(data, np.ndarray):
-            return dumper.represent_data(data.tolist())
-        if isinstance(data, np.generic):
-            return dumper.represent_data(data.item())
-    return dumper.represent_undefined(data)  # RepresenterError: cannot represent an object
+    """numpy arrays and scalars as lists and Python values (as the json fallback does)."""
+    plain = numpy_to_python(data)
+    if plain is data:
+        return dumper.represent_undefined(data)  # RepresenterError: cannot represent an object
+    return dumper.represent_data(plain)
 
 
 class YamlHandler(BaseFileHandler):
