@@ -36,6 +36,11 @@ def _to_number(key: str, value: Any) -> Union[int, float]:
                     f"but got {type(value)}")
 
 
+def _as_list(values: Any) -> Any:
+    """A tensor's or array's values as a list (a tensor may be on a GPU); others as is."""
+    return values.tolist() if hasattr(values, "tolist") else values
+
+
 class MessageHub(ManagerMixin):
     """Shared store of logged scalars (as HistoryBuffers) and runtime information.
 
@@ -201,9 +206,10 @@ class MessageHub(ManagerMixin):
                 f"The loaded `state_dict` of MessageHub must contain key: `{key}`")
         for key, value in state_dict["log_scalars"].items():
             if isinstance(value, dict) and "log_history" in value and "count_history" in value:
-                # the tensor form engine's checkpoints store (loadable with weights_only=True)
-                value = HistoryBuffer(np.asarray(value["log_history"]),
-                                      np.asarray(value["count_history"]),
+                # the tensor form engine's checkpoints store (loadable with weights_only=True),
+                # on whatever device the checkpoint was mapped to: .tolist() reads any
+                value = HistoryBuffer(_as_list(value["log_history"]),
+                                      _as_list(value["count_history"]),
                                       int(value.get("max_length", 1000000)))
             if not isinstance(value, HistoryBuffer):
                 warnings.warn(f"The value of log_scalars[{key!r}] is {type(value)}, not a "

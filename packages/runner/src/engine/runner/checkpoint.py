@@ -187,7 +187,7 @@ def message_hub_to_plain(hub_state: dict) -> dict:
     """``MessageHub.state_dict()`` with every HistoryBuffer replaced by tensors.
 
     Checkpoints must load with ``torch.load(weights_only=True)``, which refuses
-    pickled engine objects; :func:`message_hub_from_plain` reverses this.
+    pickled engine objects; ``MessageHub.load_state_dict`` reads this form back.
     """
     scalars = OrderedDict()
     for key, buffer in hub_state['log_scalars'].items():
@@ -199,17 +199,6 @@ def message_hub_to_plain(hub_state: dict) -> dict:
                 runtime_info=plain_data(hub_state['runtime_info']),
                 resumed_keys=OrderedDict(hub_state['resumed_keys']))
 
-
-def message_hub_from_plain(hub_state: dict) -> dict:
-    """Inverse of :func:`message_hub_to_plain`; HistoryBuffers pass through unchanged."""
-    from engine.logging import HistoryBuffer
-    scalars = OrderedDict()
-    for key, value in hub_state['log_scalars'].items():
-        if isinstance(value, dict):
-            value = HistoryBuffer(value['log_history'].tolist(), value['count_history'].tolist(),
-                                  value['max_length'])
-        scalars[key] = value
-    return dict(hub_state, log_scalars=scalars)
 
 # -------------------------------------------------------------------- loaders
 def _torch_load(source: Any, map_location, filename: str, weights_only: bool = True):

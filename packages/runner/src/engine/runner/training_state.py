@@ -27,7 +27,6 @@ from .checkpoint import (
     CheckpointError,
     find_latest_checkpoint,
     get_state_dict,
-    message_hub_from_plain,
     message_hub_to_plain,
     plain_data,
     weights_to_cpu,
@@ -194,7 +193,7 @@ def restore_training_state(runner, checkpoint: dict, resume_optimizer: bool,
                                   'check the correctness of the checkpoint or the training '
                                   'dataset.')
 
-    runner.message_hub.load_state_dict(message_hub_from_plain(checkpoint['message_hub']))
+    runner.message_hub.load_state_dict(checkpoint['message_hub'])  # takes the tensor form
 
     if 'optimizer' in checkpoint and resume_optimizer:
         runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
