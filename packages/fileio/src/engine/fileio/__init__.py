@@ -44,6 +44,9 @@ from .io import (
                        remove,
                        rmtree,
 )
+from .io import (
+                       file_backend_for as file_backend_for,  # importable, not in __all__
+)
 from .parse import dict_from_file, list_from_file
 
 __version__ = "0.1.0"

@@ -224,9 +224,11 @@ def check_args_conflict(file_client_args: Optional[dict], backend_args: Optional
                          f'backend_args={backend_args!r}); use backend_args only')
 
 
-def _io_backend(path: str, file_client_args: Optional[dict],
-                backend_args: Optional[dict]) -> Any:
-    """The legacy FileClient route or the backend route (args already checked)."""
+def file_backend_for(path: str, file_client_args: Optional[dict] = None,
+                     backend_args: Optional[dict] = None) -> Any:
+    """The storage for ``path``: through FileClient when the deprecated
+    ``file_client_args`` are given (its backend names, e.g. ``'disk'``), else
+    :func:`get_file_backend`. The caller has checked that not both are given."""
     if file_client_args is not None:
         return FileClient.infer_client(file_client_args, path)
     return get_file_backend(path, backend_args=backend_args)
@@ -267,7 +269,7 @@ def load(file: Union[PathLike, Any], file_format: Optional[str] = None,
     handler = _handler(file_format)
     check_args_conflict(file_client_args, backend_args)
     if isinstance(file, str):
-        backend = _io_backend(file, file_client_args, backend_args)
+        backend = file_backend_for(file, file_client_args, backend_args)
         content = backend.get_text(file) if handler.str_like else backend.get(file)
         try:
             with (StringIO if handler.str_like else BytesIO)(content) as f:
@@ -302,7 +304,7 @@ def dump(obj: Any, file: Union[PathLike, Any, None] = None, file_format: Optiona
     if file is None:
         return handler.dump_to_str(obj, **kwargs)
     if isinstance(file, str):
-        backend = _io_backend(file, file_client_args, backend_args)
+        backend = file_backend_for(file, file_client_args, backend_args)
         if handler.str_like:
             with StringIO() as f:
                 handler.dump_to_fileobj(obj, f, **kwargs)

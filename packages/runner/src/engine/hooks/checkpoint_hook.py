@@ -200,15 +200,13 @@ class CheckpointHook(Hook):
                                                                        self.rules)}
 
     def before_train(self, runner) -> None:
-        from engine.fileio import FileClient, get_file_backend
+        from engine.fileio import file_backend_for
         if self.out_dir is None:
             self.out_dir = runner.work_dir
         elif osp.abspath(self.out_dir) != runner.work_dir:
             self.out_dir = osp.join(self.out_dir, osp.basename(runner.work_dir.rstrip('/')))
-        if self.file_client_args is not None:
-            self.file_backend = FileClient.infer_client(self.file_client_args, self.out_dir)
-        else:
-            self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
+        self.file_backend = file_backend_for(self.out_dir, self.file_client_args,
+                                             self.backend_args)
         runner.logger.info(f'Checkpoints will be saved to {self.out_dir}.')
         if runner.rank == 0 and osp.isdir(self.out_dir):
             # a save killed mid-write leaves its temp file; the target is intact

@@ -60,11 +60,9 @@ class LoggerHook(Hook):
 
     def before_run(self, runner) -> None:
         if self.out_dir is not None:
-            from engine.fileio import FileClient, get_file_backend
-            if self.file_client_args is not None:
-                self.file_backend = FileClient.infer_client(self.file_client_args, self.out_dir)
-            else:
-                self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
+            from engine.fileio import file_backend_for
+            self.file_backend = file_backend_for(self.out_dir, self.file_client_args,
+                                                 self.backend_args)
             self.out_dir = self.file_backend.join_path(
                 self.out_dir, osp.basename(runner.work_dir.rstrip('/')))
             runner.logger.info(f'Text logs will be saved to {self.out_dir} after the training '

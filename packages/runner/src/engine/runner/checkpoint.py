@@ -527,12 +527,8 @@ def save_checkpoint(checkpoint: dict, filename: str, file_client_args: Optional[
         # local: stream into a temp file beside the target, then rename
         _atomic_torch_save(checkpoint, filename)
         return
-    if file_client_args is not None:
-        from engine.fileio import FileClient
-        backend = FileClient.infer_client(file_client_args, filename)
-    else:
-        from engine.fileio import get_file_backend
-        backend = get_file_backend(filename, backend_args=args)
+    from engine.fileio import file_backend_for
+    backend = file_backend_for(filename, file_client_args, backend_args)
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
     backend.put(buffer.getvalue(), filename)

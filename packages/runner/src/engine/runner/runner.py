@@ -781,16 +781,12 @@ class Runner:
         rng_states = gather_rng_states(self._world_size)  # collective: every rank joins
         if self._rank != 0:
             return
-        if file_client_args is not None:  # the deprecated route: FileClient's backend names
-            from engine.fileio import FileClient
-            filepath = FileClient.infer_client(file_client_args, out_dir).join_path(
-                out_dir, filename)
-        elif '://' in str(out_dir) or backend_args:
-            from engine.fileio import get_file_backend
-            backend = get_file_backend(out_dir, backend_args=backend_args)
-            filepath = backend.join_path(out_dir, filename)
-        else:
+        if file_client_args is None and not backend_args and '://' not in str(out_dir):
             filepath = osp.join(out_dir, filename)
+        else:
+            from engine.fileio import file_backend_for
+            filepath = file_backend_for(out_dir, file_client_args, backend_args).join_path(
+                out_dir, filename)
         checkpoint = training_checkpoint(self, meta, by_epoch, save_optimizer,
                                          save_param_scheduler, rng_states)
         self.call_hook('before_save_checkpoint', checkpoint=checkpoint)
