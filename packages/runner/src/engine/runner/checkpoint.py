@@ -58,9 +58,10 @@ def get_engine_home() -> str:
 
 
 # ---------------------------------------------------------------- state dicts
-def _unwrap(module: nn.Module) -> nn.Module:
-    from engine.model import is_model_wrapper  # same package; model wrappers live there
-    while is_model_wrapper(module):
+def _unwrap(module: nn.Module, through_tta: bool = False) -> nn.Module:
+    """The module inside model wrappers (and, with ``through_tta``, BaseTTAModels)."""
+    from engine.model import BaseTTAModel, is_model_wrapper  # same package
+    while is_model_wrapper(module) or (through_tta and isinstance(module, BaseTTAModel)):
         module = module.module
     return module
 
@@ -146,7 +147,7 @@ def _load_recursive(module: nn.Module, state_dict: dict, prefix: str, metadata,
     ``strict=True`` here only makes torch collect unexpected keys; shape
     mismatches land in ``errors`` instead of raising.
     """
-    module = _unwrap_for_loading(module)
+    module = _unwrap(module, through_tta=True)
     local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
     module._load_from_state_dict(state_dict, prefix, local_metadata, True, missing, unexpected,
                                  errors)
@@ -161,13 +162,6 @@ def _load_recursive(module: nn.Module, state_dict: dict, prefix: str, metadata,
         from torch.nn.modules.module import _IncompatibleKeys
         for hook in module._load_state_dict_post_hooks.values():
             hook(module, _IncompatibleKeys(missing, unexpected))
-
-
-def _unwrap_for_loading(module: nn.Module) -> nn.Module:
-    from engine.model import BaseTTAModel, is_model_wrapper  # same package
-    while is_model_wrapper(module) or isinstance(module, BaseTTAModel):
-        module = module.module
-    return module
 
 
 # ---------------------------------------------------- message hub as plain data
