@@ -94,6 +94,10 @@ DEFAULT_HOOKS = (
 )
 
 
+# The documented defaults (RUN-01), also used for None; copied, never mutated.
+_DEFAULT_ENV_CFG = {'dist_cfg': {'backend': 'nccl'}}
+_DEFAULT_RANDOMNESS = {'seed': None}
+
 # The Runner arguments a config may leave out, and what from_cfg passes then.
 _OPTIONAL_CFG_KEYS = dict(
     train_dataloader=None, val_dataloader=None, test_dataloader=None, train_cfg=None,
@@ -138,13 +142,12 @@ class Runner:
                  load_from: Optional[str] = None,
                  resume: Union[bool, str] = False,
                  launcher: str = 'none',
-                 # the documented defaults (RUN-01); never mutated, None means the same
-                 env_cfg: Optional[dict] = {'dist_cfg': {'backend': 'nccl'}},  # noqa: B006
+                 env_cfg: Optional[dict] = _DEFAULT_ENV_CFG,
                  log_processor: Optional[dict] = None,
                  log_level: Union[int, str] = 'INFO',
                  visualizer: Optional[Union[Visualizer, dict]] = None,
                  default_scope: str = 'engine',
-                 randomness: Optional[dict] = {'seed': None},  # noqa: B006
+                 randomness: Optional[dict] = _DEFAULT_RANDOMNESS,
                  experiment_name: Optional[str] = None,
                  cfg: Optional[ConfigType] = None) -> None:
         if resume is None or (type(resume) is int and resume in (0, 1)):
@@ -194,11 +197,11 @@ class Runner:
 
         self._launcher = launcher
         self._distributed = launcher != 'none' or is_distributed()
-        env_cfg = (dict(dist_cfg=dict(backend='nccl')) if env_cfg is None
-                   else copy.deepcopy(env_cfg))  # a subclass's setup_env may edit it
+        # a copy: a subclass's setup_env may edit it
+        env_cfg = copy.deepcopy(_DEFAULT_ENV_CFG if env_cfg is None else env_cfg)
         self.setup_env(env_cfg)
 
-        self._randomness_cfg = dict(randomness or dict(seed=None))
+        self._randomness_cfg = dict(randomness or _DEFAULT_RANDOMNESS)
         self.set_randomness(**self._randomness_cfg)
 
         self._experiment_name = self._unique_experiment_name(experiment_name)
