@@ -2,8 +2,8 @@
 top-level ``engine`` package (``from mmengine import Registry, MODELS, Config, optim``),
 run as written with ``mmengine`` replaced by ``engine``.
 
-The package tests (packages/registry/tests/test_registry_audit_seed.py,
-packages/config/tests/test_config_audit_seed.py) run the rest of those chapters
+The package tests (packages/registry/tests/test_registry_seed_tutorial.py,
+packages/config/tests/test_config_seed_tutorial.py) run the rest of those chapters
 through ``engine.registry`` / ``engine.config``; this file checks the top-level forms.
 """
 

@@ -1,4 +1,4 @@
-"""Spec audit (T-21..T-24, DIST-18/20, DEV-01): the one-process answers as the seed shows them."""
+"""Spec items (T-21..T-24, DIST-18/20, DEV-01): the one-process answers as the seed shows them."""
 
 from unittest.mock import patch
 

@@ -1,4 +1,4 @@
-"""Second audit of LogProcessor (LOG-18..21) and HistoryBuffer input shapes (LOG-02):
+"""LogProcessor (LOG-18..21) and HistoryBuffer input shapes (LOG-02):
 the reference's helper names and calling conventions, which subclasses and
 downstream code rely on."""
 

@@ -30,7 +30,7 @@ def fresh_logger(monkeypatch, tmp_path):
     """A current MMLogger writing to a file; yields a reader of that file."""
     monkeypatch.setattr(MMLogger, '_instance_dict', OrderedDict())
     path = tmp_path / 'seed.log'
-    logger = MMLogger.get_instance('test_model_audit_seed', log_file=str(path))
+    logger = MMLogger.get_instance('test_model_seed_examples', log_file=str(path))
 
     def read():
         for handler in logger.handlers:

@@ -1,4 +1,4 @@
-"""Second audit: registry behaviour that code written for the reference relies on.
+"""Registry behaviour that code written for the reference relies on.
 
 Error texts are the reference's with ``mmengine`` replaced by ``engine``
 (BUILD-02), since callers match on them; lookups through several scope levels

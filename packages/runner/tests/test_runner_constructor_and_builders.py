@@ -1,4 +1,4 @@
-"""Second audit of the Runner's construction and builders (spec RUN-01..22, RUN-36/37)."""
+"""The Runner's construction and builders (spec RUN-01..22, RUN-36/37)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Second audit of engine.evaluator (EVAL-04, 06, 07, 09, 11, 13): reuse after
+"""engine.evaluator (EVAL-04, 06, 07, 09, 11, 13): reuse after
 evaluate, metric forms and order, DumpResults next to a real metric, offline
 evaluation of data elements with tuple data, short names under nested prefixes."""
 import pickle

@@ -1,4 +1,4 @@
-"""Second audit of BaseDataset and Compose (TR-01/02, DS-02..15): details left open before."""
+"""BaseDataset and Compose (TR-01/02, DS-02..15): details other tests leave open."""
 import copy
 import json
 import os.path as osp

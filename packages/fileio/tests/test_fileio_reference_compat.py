@@ -1,4 +1,4 @@
-"""Second spec audit: behaviour the reference's own tests pin down.
+"""Behaviour the reference's own tests pin down.
 
 Duplicate-registration messages start with the key ("<name> is already
 registered"), PetrelBackend keeps the reference's private normalisation

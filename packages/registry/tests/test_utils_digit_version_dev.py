@@ -1,4 +1,4 @@
-"""Second audit: digit_version on dev releases (UTIL-12).
+"""digit_version on dev releases (UTIL-12).
 
 The reference asks ``packaging`` whether a version is a pre-release; a dev
 release is one, even after a post part, and gets ``(-4, 0)``.

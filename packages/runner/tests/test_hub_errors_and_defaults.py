@@ -1,4 +1,4 @@
-"""Second audit of engine.hub (HUB-01/02): error texts, weights checks, default arguments."""
+"""engine.hub (HUB-01/02): error texts, weights checks, default arguments."""
 import importlib
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""Second audit: the exact progress-bar lines (UTIL-14), on a controlled clock."""
+"""The exact progress-bar lines (UTIL-14), on a controlled clock."""
 
 import io
 

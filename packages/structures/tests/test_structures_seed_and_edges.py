@@ -1,4 +1,4 @@
-"""Second spec audit of engine.structures: the seed's §14.1.1-14.1.5, §14.2.4-14.2.6 and
+"""engine.structures: the seed's §14.1.1-14.1.5, §14.2.4-14.2.6 and
 §14.3 examples run as written (``mmengine`` -> ``engine``), plus edge cases of
 STR-08, STR-31, STR-38 and STR-44 that no other test pins down."""
 

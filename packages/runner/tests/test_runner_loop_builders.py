@@ -1,4 +1,4 @@
-"""Audit of the runner's loop builders against the spec (T26, RUN-16/17, LOOP-02/06)."""
+"""The runner's loop builders against the spec (T26, RUN-16/17, LOOP-02/06)."""
 
 from __future__ import annotations
 

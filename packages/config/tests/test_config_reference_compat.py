@@ -1,4 +1,4 @@
-"""Second audit: Config behaviour that code written for the reference relies on.
+"""Config behaviour that code written for the reference relies on.
 
 - CFG-11: ``pytest.raises(KeyError, match="Duplicate keys: {'gpu_ids'}")`` matches
   ``str(err)``, the repr of the message: it must not escape the key's quotes.

@@ -1,6 +1,6 @@
-"""Second spec audit of engine.dist on a real two-process gloo group.
+"""engine.dist on a real two-process gloo group.
 
-Covers what the first pass left implicit: every collective and query with an
+Covers what other tests leave implicit: every collective and query with an
 explicit ``group`` (DIST-03..13, 22..34 "passes it explicitly to torch"), the
 reference's all_reduce_dict table (DIST-28), rank 0's seed winning in
 sync_random_seed (DIST-26), and collect_results truncating to the shortest

@@ -1,4 +1,4 @@
-"""Second audit of engine.device (DEV-01/02, Q): exports, signatures, layering."""
+"""engine.device (DEV-01/02, Q): exports, signatures, layering."""
 import inspect
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""Second audit of the wrappers, samplers, collate functions and exports (DW, SMP, COL, Q)."""
+"""The dataset wrappers, samplers, collate functions and exports (DW, SMP, COL, Q)."""
 import math
 from collections import namedtuple
 

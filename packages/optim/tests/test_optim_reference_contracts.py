@@ -1,4 +1,4 @@
-"""Second audit: contracts of the reference release not pinned elsewhere.
+"""Contracts of the reference release not pinned elsewhere.
 
 Exact error sentences, positional argument order, methods replaced on an
 instance (as the reference's own tests do with mocks), and scheduler state that

@@ -1,4 +1,4 @@
-"""Second audit of the Runner's run flow, hooks and checkpoints (spec RUN-23..35)."""
+"""The Runner's run flow, hooks and checkpoints (spec RUN-23..35)."""
 
 from __future__ import annotations
 

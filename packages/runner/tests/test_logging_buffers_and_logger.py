@@ -1,4 +1,4 @@
-"""Second audit of engine.logging (LOG-05, LOG-07, LOG-13/14, LOG-18/19): the seed's
+"""engine.logging (LOG-05, LOG-07, LOG-13/14, LOG-18/19): the seed's
 register_statistics example, tensor counts, per-rank handlers and files, num_digits."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Second audit of engine.model (model-dataset.md A-H): edge cases the first pass left untested."""
+"""engine.model (model-dataset.md A-H): edge cases other tests leave open."""
 from collections import OrderedDict, namedtuple
 
 import pytest

@@ -1,4 +1,4 @@
-"""Spec audit: the fileio test scenarios (T-01..T-20) run as the seed writes them."""
+"""The fileio test scenarios (T-01..T-20) run as the seed writes them."""
 
 import io
 import os

@@ -1,5 +1,5 @@
-"""Second audit of the checkpoint utilities (CKPT-01, 03, 04, 07, model-dataset's
-``_load_checkpoint_with_prefix``): reference behaviours the first suite left open."""
+"""The checkpoint utilities (CKPT-01, 03, 04, 07, model-dataset's
+``_load_checkpoint_with_prefix``): reference behaviours other tests leave open."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Second audit of loops, hooks and AMP (LOOP-01..08, HOOK-17, HOOK-20, HOOK-23, AMP-01):
-the cases the first pass left untested or got wrong."""
+"""Loops, hooks and AMP (LOOP-01..08, HOOK-17, HOOK-20, HOOK-23, AMP-01):
+the cases other tests leave open."""
 
 from __future__ import annotations
 

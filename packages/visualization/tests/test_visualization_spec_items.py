@@ -1,4 +1,4 @@
-"""Second spec audit of engine.visualization: items and seed examples not covered elsewhere."""
+"""engine.visualization: items and seed examples not covered elsewhere."""
 
 import json
 import os
