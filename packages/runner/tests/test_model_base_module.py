@@ -1,4 +1,5 @@
 """BaseModule, init_weights bookkeeping and the init_info log (BM-01..05; scenarios 13-16)."""
+import logging
 import re
 from collections import OrderedDict
 
@@ -72,6 +73,35 @@ def test_init_weights_log_with_file_handler(log_file):
     with pytest.warns(UserWarning, match='init_weights of ToyNet has been called more than once'):
         net.init_weights()
 
+
+def test_init_weights_after_the_log_file_was_closed(monkeypatch, tmp_path, capsys):
+    """The current logger's file belongs to a run that has ended (its handler is closed):
+    the records go to the console instead of failing on the closed stream."""
+    monkeypatch.setattr(MMLogger, '_instance_dict', OrderedDict())
+    logger = MMLogger.get_instance('test_model_closed_file', log_file=str(tmp_path / 'old.log'))
+    for handler in logger.handlers:
+        if hasattr(handler, 'baseFilename'):
+            handler.close()
+    before = (tmp_path / 'old.log').read_text()
+    ToyNet(init_cfg=dict(type='Xavier', layer='Linear')).init_weights()
+    assert 'linear.weight - torch.Size([1, 1])' in capsys.readouterr().out
+    assert (tmp_path / 'old.log').read_text() == before
+
+
+def test_init_weights_log_with_a_delayed_file_handler(monkeypatch, tmp_path):
+    """A FileHandler created with delay=True has no stream until its first record."""
+    monkeypatch.setattr(MMLogger, '_instance_dict', OrderedDict())
+    logger = MMLogger.get_instance('test_model_delayed_file')
+    path = tmp_path / 'delayed.log'
+    handler = logging.FileHandler(str(path), delay=True)
+    logger.addHandler(handler)
+    try:
+        ToyNet(init_cfg=dict(type='Xavier', layer='Linear')).init_weights()
+        handler.flush()
+        assert '\nlinear.weight - torch.Size([1, 1]): \nXavierInit' in path.read_text()
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
 
 def test_init_weights_log_on_console(monkeypatch, capsys):
     monkeypatch.setattr(MMLogger, '_instance_dict', OrderedDict())

@@ -26,6 +26,16 @@ __all__ = ['BaseModule', 'Sequential', 'ModuleList', 'ModuleDict']
 InitCfg = Union[Dict, List[Dict], None]
 
 
+def _file_stream(handler: logging.Handler):
+    """The open stream of a FileHandler (opening a delayed one); None for other handlers
+    and for a closed file (e.g. the log of a run that has ended)."""
+    if not isinstance(handler, logging.FileHandler):
+        return None
+    if handler.stream is None and not getattr(handler, '_closed', False):
+        handler.stream = handler._open()  # delay=True: what its first emit would do
+    return handler.stream
+
+
 class BaseModule(nn.Module, metaclass=ABCMeta):
     """Base class of engine's modules: adds ``init_cfg`` and ``init_weights``.
 
@@ -91,14 +101,13 @@ class BaseModule(nn.Module, metaclass=ABCMeta):
         """Write each parameter's init record to the log file(s), or to the console."""
         logger = MMLogger.get_current_instance()
         infos = self._params_init_info
-        file_handlers = [h for h in logger.handlers if isinstance(h, logging.FileHandler)]
-        if file_handlers:
-            for handler in file_handlers:
-                handler.stream.write('Name of parameter - Initialization information\n')
+        streams = [stream for stream in map(_file_stream, logger.handlers) if stream is not None]
+        if streams:
+            for stream in streams:
+                stream.write('Name of parameter - Initialization information\n')
                 for name, param in self.named_parameters():
-                    handler.stream.write(
-                        f'\n{name} - {param.shape}: \n{infos[param]["init_info"]} \n')
-                handler.stream.flush()
+                    stream.write(f'\n{name} - {param.shape}: \n{infos[param]["init_info"]} \n')
+                stream.flush()
         else:
             for name, param in self.named_parameters():
                 print_log(f'\n{name} - {param.shape}: \n{infos[param]["init_info"]} \n ',
