@@ -92,10 +92,14 @@ def test_hook_tutorial_builtin_hooks():
     assert 'ema_state_dict' not in ckpt  # the last runner had no EMAHook
 
 
-def test_hook_tutorial_custom_hook():
+def test_hook_tutorial_custom_hook(monkeypatch):
     from engine.hooks import Hook
     from engine.registry import HOOKS
     from engine.runner import Runner
+
+    # The tutorial registers CheckInvalidLossHook with force=True (twice); other tests
+    # register their own class under that name: keep this test's ones to itself.
+    monkeypatch.setattr(HOOKS, '_module_dict', dict(HOOKS._module_dict))
 
     @HOOKS.register_module(force=True)
     class CheckInvalidLossHook(Hook):

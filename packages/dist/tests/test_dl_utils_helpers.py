@@ -68,7 +68,7 @@ def test_time_counter_log_interval_and_warmup(fake_clock, capsys):
                      '[warm]-time per run averaged in the past 4 runs: 100.0 ms']
 
 
-def test_time_counter_context_manager_and_errors(fake_clock, capsys, caplog):
+def test_time_counter_context_manager_and_errors(fake_clock, capsys, caplog, monkeypatch):
     fake_clock['steps'] = [0.3, 0]
     with dl.TimeCounter(tag='fun3'):
         pass
@@ -79,7 +79,11 @@ def test_time_counter_context_manager_and_errors(fake_clock, capsys, caplog):
             pass
     with pytest.raises(AssertionError, match='warmup_interval'):
         dl.TimeCounter(warmup_interval=0)
-    # a logger routes the line through stdlib logging instead of print
+    # a logger routes the line through stdlib logging instead of print. (An MMLogger
+    # made by an earlier test in this process forwards the 'engine' logger's records
+    # to its console: only caplog may see them here.)
+    engine_logger = logging.getLogger('engine')
+    monkeypatch.setattr(engine_logger, 'handlers', [])
     fake_clock['steps'] = [0.01, 0]
     with caplog.at_level(logging.INFO, logger='engine'):
         with dl.TimeCounter(tag='logged', logger='current'):
