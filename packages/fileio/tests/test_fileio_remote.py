@@ -321,12 +321,15 @@ def memcached_server():
     yield '127.0.0.1', port
     proc.terminate()
     proc.wait(timeout=5)
+    proc.stderr.close()
 
 
 def test_memcached_get(memcached_server, tmp_path):
     from pymemcache.client.base import Client
     host, port = memcached_server
-    Client((host, port)).set('img/0001.jpg', b'\x00\xffjpeg', noreply=False)
+    seeder = Client((host, port))
+    seeder.set('img/0001.jpg', b'\x00\xffjpeg', noreply=False)
+    seeder.close()
     b = MemcachedBackend(f'{host}:{port}', {'connect_timeout': 2})
     assert b.server_list_cfg == f'{host}:{port}' and b.client_cfg == {'connect_timeout': 2}
     assert b.get('img/0001.jpg') == b'\x00\xffjpeg'

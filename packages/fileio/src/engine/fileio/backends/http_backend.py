@@ -7,6 +7,7 @@ import os
 import posixpath
 import tempfile
 import urllib.parse
+import weakref
 from typing import Any, Iterator, Optional
 
 from .base import BaseStorageBackend
@@ -52,6 +53,9 @@ class HTTPBackend(BaseStorageBackend):
         if self._session is None or self._session_pid != os.getpid():
             self._session = requests.Session()
             self._session_pid = os.getpid()
+            # backends are cached for the process's lifetime: close kept-alive
+            # connections at exit rather than leaving them to the interpreter
+            weakref.finalize(self, self._session.close)
         return self._session
 
     def get(self, filepath: str) -> bytes:
@@ -69,6 +73,7 @@ class HTTPBackend(BaseStorageBackend):
             with urllib.request.urlopen(url, timeout=self.timeout) as resp:
                 return resp.read()
         except urllib.error.HTTPError as e:
+            e.close()  # the error holds the response and its socket
             raise _status_error(url, e.code, str(e.reason or '')) from None
 
     def get_text(self, filepath: str, encoding: str = 'utf-8') -> str:

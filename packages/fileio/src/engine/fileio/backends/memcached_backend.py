@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
@@ -71,6 +72,8 @@ class MemcachedBackend(BaseStorageBackend):
         self.client_cfg = client_cfg
         self._servers = parse_server_list(server_list_cfg)
         self._client = HashClient(self._servers, **(client_cfg or {}))
+        # backends are cached for the process's lifetime: close the sockets at exit
+        weakref.finalize(self, self._client.close)
 
     def get(self, filepath: Union[str, Path]) -> Optional[bytes]:
         """Value stored under key ``filepath``; None if absent."""
