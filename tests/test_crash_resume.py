@@ -49,6 +49,7 @@ def _run_and_kill(work_dir: Path, out: Path, marker: str, occurrence: int) -> in
             pytest.fail(f'the run ended before its {occurrence}th {marker!r}')
     finally:
         proc.wait(timeout=60)
+        proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     return last_iter
 
@@ -115,6 +116,8 @@ def test_sigterm_to_the_process_group_saves_the_iteration_in_progress(tmp_path, 
         stderr = proc.stderr.read()
     finally:
         proc.wait(timeout=120)
+        proc.stdout.close()
+        proc.stderr.close()
     # it ended by that SIGTERM, after saving the iteration it was in: the 7th, or a
     # later one on a machine slow enough that the signal landed after that iteration
     assert proc.returncode == -signal.SIGTERM, stderr[-3000:]
