@@ -79,3 +79,26 @@ def test_preempting_the_job_then_resuming_matches_an_uninterrupted_run(tmp_path)
         assert ours.keys() == reference.keys()
         for key in ours:
             assert torch.equal(ours[key], reference[key]), key
+
+
+@pytest.mark.timeout(400)
+def test_signal_during_validation_stops_there_and_the_resumed_run_validates_again(tmp_path):
+    """The checkpoint of the epoch before the validation is saved: the ranks agree to
+    stop inside the validation instead of finishing it, and save nothing more."""
+    work = tmp_path / 'work'
+    stopped = _torchrun(work, tmp_path / 'stopped', 'val')
+    assert _ended_by_sigterm(stopped), _output(stopped)
+    batches = [line.split()[1:3] for line in stopped.stdout.splitlines()
+               if line.startswith('VAL') and line.endswith('rank 0')]
+    # rank 1 is signalled after batch 1 of 4; with a vote at every batch, rank 0
+    # stops no later than batch 2 (the vote is read one batch after it is cast)
+    assert batches and all(it == '3' for it, _ in batches), _output(stopped)
+    assert len(batches) < 4, _output(stopped)
+    assert 'SIGTERM received during validation: stopping now' in _output(stopped)
+    assert _checkpoints(work) == ['epoch_1.pth'], _output(stopped)
+
+    resumed = _torchrun(work, tmp_path / 'resumed', 'none-val', 'resume')
+    assert resumed.returncode == 0, _output(resumed)
+    first_val = [line for line in resumed.stdout.splitlines() if line.startswith('VAL')][0]
+    assert first_val.split()[1:3] == ['3', '0'], _output(resumed)  # epoch 1's again
+    assert 'rank 0 finished at iteration 12' in resumed.stdout

@@ -4,7 +4,10 @@
 
 MODE ``rank1``: at iteration 4 rank 1 alone gets SIGTERM; ``group``: rank 0 sends
 SIGTERM to the whole process group (torchrun's agent and both ranks, as Slurm
-does); ``none``: no signal. Each rank that finishes saves its weights to OUT_DIR.
+does); ``val``: validation after every epoch, and rank 1 alone gets SIGTERM during
+the first one (after its second batch); ``none``: no signal. ``val`` and
+``none-val`` validate after every epoch, printing ``VAL <iter> <batch>`` per
+batch. Each rank that finishes saves its weights to OUT_DIR.
 """
 
 import os
@@ -37,18 +40,37 @@ class Preempt(Hook):
             os.killpg(os.getpgid(0), signal.SIGTERM)
 
 
+class ValBatches(Hook):
+    """Prints each validation batch; in MODE ``val`` signals rank 1 in the first validation."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        print(f'VAL {runner.iter} {batch_idx} rank {runner.rank}', flush=True)
+        if (self.mode == 'val' and runner.rank == 1 and runner.iter == 3
+                and batch_idx == 1):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
 def main(work_dir: str, out_dir: str, mode: str, resume: bool) -> None:
     StopVote.seconds_between_votes = 0  # every iteration: the stop iteration is exact
+    validates = mode.endswith('val')
     cfg = toy_runner_cfg(work_dir, launcher='pytorch', resume=resume,
                          env_cfg=dict(dist_cfg=dict(backend='gloo', timeout=30)),
-                         train_cfg=dict(by_epoch=True, max_epochs=4, val_interval=10),
+                         train_cfg=dict(by_epoch=True, max_epochs=4,
+                                        val_interval=1 if validates else 10),
                          param_scheduler=dict(type='MultiStepLR', milestones=[6], gamma=0.5,
                                               by_epoch=False),
                          default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
                          log_level='INFO')
+    if validates:  # 16 samples per rank: 4 validation batches each
+        cfg['val_dataloader']['dataset']['size'] = 32
     runner = Runner(**cfg)
-    if mode != 'none':
+    if mode in ('rank1', 'group'):
         runner.register_hook(Preempt(mode))
+    if validates:
+        runner.register_hook(ValBatches(mode))
     runner.train()
     torch.save({k: v.clone() for k, v in runner.model.module.state_dict().items()},
                os.path.join(out_dir, f'weights_rank{runner.rank}.pt'))

@@ -141,6 +141,7 @@ def test_is_noop_detects_overrides():
         'before_train', 'after_train_epoch', 'after_train_iter', 'after_val_epoch',
         'after_train',  # frees the ranks' stop vote (distributed runs)
         'after_val_iter',  # stops a validation on SIGTERM once its iteration is saved
+        'before_val_epoch',  # can the ranks vote during this validation?
         'after_run'}  # after_run hands SIGTERM back
 
 

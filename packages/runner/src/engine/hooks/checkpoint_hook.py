@@ -15,8 +15,9 @@ SIGTERM (a cluster preempting the job) during a training run costs nothing: the
 current iteration finishes, a checkpoint of it is saved, and the process then
 ends by that SIGTERM (see ``deferred_signal.py``). In a distributed run the ranks
 first agree on the iteration (one after the first signal, see ``stop_vote.py``).
-A single-process run signalled during a validation whose training state is saved
-already stops after the current validation batch: the resumed run validates again.
+A run signalled during a validation whose training state is saved already stops
+after the current validation batch (a distributed one once the ranks agree, when they
+have as many validation batches); the resumed run validates again.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class CheckpointHook(Hook):
         self.save_on_sigterm = save_on_sigterm
         self._sigterm = DeferredSignal()
         self._stop_vote: Optional[StopVote] = None  # distributed runs
+        self._vote_in_validation = False
         self._training = False  # between before_train and after_train
         self._saved_iter = -1  # the training iterations the last save holds
         self.args = kwargs
@@ -344,15 +346,37 @@ class CheckpointHook(Hook):
             self.file_backend.remove(path)
             old -= interval
 
+    def before_val_epoch(self, runner) -> None:
+        # A distributed run can stop inside a validation only where every rank polls the
+        # vote equally often: when the ranks have as many validation batches (a padding
+        # sampler, the default). Asked once per validation, of every rank.
+        self._vote_in_validation = False
+        if self._training and self._stop_vote is not None:
+            try:
+                batches = len(runner.val_dataloader)
+            except TypeError:  # no length (an iterable dataset): a value no other rank sends
+                batches = -1 - runner.rank
+            self._vote_in_validation = self._stop_vote.all_equal(batches)
+
     def after_val_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                        outputs=None) -> None:
-        # Not in distributed runs: the ranks' validation batches may differ in number,
-        # so they could not vote at the same points.
-        if (self._sigterm.received and self._training and self._stop_vote is None
-                and self._saved_iter == runner.iter):
+        # Only where the training state of this iteration is saved already (the same on
+        # every rank: saves are collective); otherwise the stop waits for the next
+        # training iteration, which saves first.
+        if not self._training or self._saved_iter != runner.iter:
+            return
+        if self._stop_vote is None:
+            stop = self._sigterm.received
+        elif self._vote_in_validation:
+            stop = self._stop_vote.poll(self._sigterm.received)
+        else:
+            return
+        if stop:
             runner.logger.warning(
                 f'SIGTERM received during validation: stopping now. The checkpoint of '
                 f'iteration {runner.iter} is saved; resume=True runs this validation again.')
+            if self._stop_vote is not None:
+                self._stop_vote.barrier()
             self._sigterm.stop()
 
     # -------------------------------------------------------------- best
