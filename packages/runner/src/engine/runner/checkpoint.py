@@ -516,13 +516,27 @@ def save_checkpoint(checkpoint: dict, filename: str, file_client_args: Optional[
             raise ValueError('"file_client_args" or "backend_args" should be "None" if '
                              'filename starts with "pavi://"')
         raise ImportError('saving to pavi:// needs the pavi client: pip install pavi')
+    if is_local_target(filename, file_client_args, backend_args):
+        write_checkpoint(checkpoint, filename)
+    else:
+        from engine.fileio import file_backend_for
+        write_checkpoint(checkpoint, filename,
+                         file_backend_for(filename, file_client_args, backend_args))
+
+
+def is_local_target(path: str, file_client_args: Optional[dict],
+                    backend_args: Optional[dict]) -> bool:
+    """Whether ``path`` with these (already checked) arguments is a local file."""
     args = backend_args if backend_args is not None else file_client_args
-    if '://' not in filename and (args or {}).get('backend') in (None, 'local', 'disk'):
-        # local: stream into a temp file beside the target, then rename
+    return '://' not in str(path) and (args or {}).get('backend') in (None, 'local', 'disk')
+
+
+def write_checkpoint(checkpoint: dict, filename: str, backend: Any = None) -> None:
+    """The writing half of :func:`save_checkpoint`. Without ``backend``, a local
+    file streamed into a temp file beside the target, then renamed; else one ``put``."""
+    if backend is None:
         _atomic_torch_save(checkpoint, filename)
         return
-    from engine.fileio import file_backend_for
-    backend = file_backend_for(filename, file_client_args, backend_args)
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
     backend.put(buffer.getvalue(), filename)

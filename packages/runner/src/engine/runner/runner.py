@@ -25,7 +25,6 @@ import logging
 import os
 import os.path as osp
 import time
-import warnings
 from collections import OrderedDict
 from typing import Any, Optional, Union
 
@@ -66,8 +65,9 @@ from .checkpoint import (
     CheckpointError,
     _load_checkpoint,
     _revise_keys,
+    is_local_target,
     load_state_dict,
-    save_checkpoint,
+    write_checkpoint,
 )
 from .hook_dispatch import hook_methods
 from .loops import EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop
@@ -173,11 +173,11 @@ class Runner:
         if test_dataloader is not None and test_evaluator is not None and test_cfg is None:
             test_cfg = dict()
         builders.check_group(train_dataloader=train_dataloader, train_cfg=train_cfg,
-                     optim_wrapper=optim_wrapper)
+                             optim_wrapper=optim_wrapper)
         builders.check_group(val_dataloader=val_dataloader, val_cfg=val_cfg,
-                     val_evaluator=val_evaluator)
+                             val_evaluator=val_evaluator)
         builders.check_group(test_dataloader=test_dataloader, test_cfg=test_cfg,
-                     test_evaluator=test_evaluator)
+                             test_evaluator=test_evaluator)
         if param_scheduler is not None and optim_wrapper is None:
             raise ValueError('param_scheduler should be None when optim_wrapper is None, '
                              f'but got {param_scheduler}')
@@ -784,19 +784,17 @@ class Runner:
         rng_states = gather_rng_states(self._world_size)  # collective: every rank joins
         if self._rank != 0:
             return
-        if file_client_args is None and not backend_args and '://' not in str(out_dir):
+        backend = None
+        if is_local_target(out_dir, file_client_args, backend_args):
             filepath = osp.join(out_dir, filename)
         else:
             from engine.fileio import file_backend_for
-            filepath = file_backend_for(out_dir, file_client_args, backend_args).join_path(
-                out_dir, filename)
+            backend = file_backend_for(out_dir, file_client_args, backend_args)
+            filepath = backend.join_path(out_dir, filename)
         checkpoint = training_checkpoint(self, meta, by_epoch, save_optimizer,
                                          save_param_scheduler, rng_states)
         self.call_hook('before_save_checkpoint', checkpoint=checkpoint)
-        with warnings.catch_warnings():  # warned above already
-            warnings.simplefilter('ignore', DeprecationWarning)
-            save_checkpoint(checkpoint, filepath, file_client_args=file_client_args,
-                            backend_args=backend_args)
+        write_checkpoint(checkpoint, filepath, backend)
 
     @master_only
     def dump_config(self) -> None:
