@@ -208,9 +208,10 @@ class MessageHub(ManagerMixin):
             if isinstance(value, dict) and "log_history" in value and "count_history" in value:
                 # the tensor form engine's checkpoints store (loadable with weights_only=True),
                 # on whatever device the checkpoint was mapped to: .tolist() reads any
+                length = {} if "max_length" not in value else \
+                    {"max_length": int(value["max_length"])}  # else HistoryBuffer's default
                 value = HistoryBuffer(_as_list(value["log_history"]),
-                                      _as_list(value["count_history"]),
-                                      int(value.get("max_length", 1000000)))
+                                      _as_list(value["count_history"]), **length)
             if not isinstance(value, HistoryBuffer):
                 warnings.warn(f"The value of log_scalars[{key!r}] is {type(value)}, not a "
                               "HistoryBuffer; it is skipped", stacklevel=2)
