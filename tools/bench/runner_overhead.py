@@ -14,6 +14,16 @@ With ``--device cuda`` both sides move each batch to the GPU and train there
 
 The second measurement alternates many shorter rounds and keeps each side's
 best: on a noisy (virtual) machine it is the more repeatable of the two.
+
+The third times every iteration on its own (a timestamp as each batch is
+collated, the same on both sides) and compares low quantiles of those times.
+Load from other tenants of a shared machine only ever adds time, and it comes
+in bursts longer than one iteration, so the 5th-25th percentiles estimate what
+an iteration costs on a quiet machine. The Runner's logging iterations (one in
+50) are a class of their own: their quantile is taken separately and weighted
+1/50, so the cost of logging counts in full. A third column trains the
+Runner's own module (``MLPModel``) with the raw loop, which separates the
+cost of the model class from the cost of the Runner.
 """
 
 from __future__ import annotations
@@ -53,13 +63,14 @@ warnings.filterwarnings('ignore', message='Dataset TensorDataset has no metainfo
 
 DEVICE = 'cpu'
 CLOCK = time.perf_counter  # what both loops are timed with (runner_breakdown.py swaps it)
+COLLATE = default_collate  # what both loops collate with (iteration_times() swaps it)
 
 
 def raw_loop(iters: int) -> float:
     model = make_mlp().to(DEVICE)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     loader = DataLoader(make_data(), batch_size=16, sampler=InfiniteSampler(make_data(), seed=0),
-                        collate_fn=default_collate)
+                        collate_fn=COLLATE)
     criterion = nn.CrossEntropyLoss()
     batches = iter(loader)
     start = CLOCK()
@@ -68,6 +79,26 @@ def raw_loop(iters: int) -> float:
         if DEVICE != 'cpu':
             x, y = x.to(DEVICE, non_blocking=True), y.to(DEVICE, non_blocking=True)
         loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    _sync()
+    return CLOCK() - start
+
+
+def raw_loop_same_module(iters: int) -> float:
+    """The raw loop training the Runner's module: ``MLPModel(x, y)['loss']``."""
+    model = MLPModel().to(DEVICE)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    loader = DataLoader(make_data(), batch_size=16, sampler=InfiniteSampler(make_data(), seed=0),
+                        collate_fn=COLLATE)
+    batches = iter(loader)
+    start = CLOCK()
+    for _ in range(iters):
+        x, y = next(batches)
+        if DEVICE != 'cpu':
+            x, y = x.to(DEVICE, non_blocking=True), y.to(DEVICE, non_blocking=True)
+        loss = model(x, y)['loss']
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -101,7 +132,7 @@ def runner_loop(iters: int, default_hooks: Optional[dict] = None) -> float:
     with tempfile.TemporaryDirectory() as work_dir:
         dataset = make_data()
         loader = DataLoader(dataset, batch_size=16, sampler=InfiniteSampler(dataset, seed=0),
-                            collate_fn=default_collate)
+                            collate_fn=COLLATE)
         runner = Runner(
             model=MLPModel(), work_dir=work_dir, train_dataloader=loader,
             train_cfg=dict(by_epoch=False, max_iters=iters, val_interval=10**9),
@@ -116,6 +147,63 @@ def runner_loop(iters: int, default_hooks: Optional[dict] = None) -> float:
     return elapsed
 
 
+LOG_INTERVAL = BENCH_HOOKS['logger']['interval']
+WARMUP_ITERS = 50  # left out of the per-iteration times: allocator and caches settle
+
+
+def iteration_times(loop, iters: int) -> list:
+    """Microseconds of each iteration of ``loop(iters)``, from one batch's collation
+    to the next (so the last iteration has no time)."""
+    global COLLATE
+    stamps: list = []
+    clock = time.perf_counter
+
+    def stamping_collate(batch):
+        stamps.append(clock())
+        return default_collate(batch)
+
+    COLLATE = stamping_collate
+    try:
+        loop(iters)
+    finally:
+        COLLATE = default_collate
+    return [(later - earlier) * 1e6 for earlier, later in zip(stamps, stamps[1:])]
+
+
+def quantile(values: list, q: float) -> float:
+    ordered = sorted(values)
+    return ordered[round(q * (len(ordered) - 1))]
+
+
+def steady_quantile(times: list, q: float, period: Optional[int] = None) -> float:
+    """The ``q`` quantile of per-iteration times past the warm-up; with ``period``,
+    iterations ``period - 1, 2 * period - 1, ...`` (the logging ones) are their own
+    class, weighted ``1 / period``."""
+    indexed = list(enumerate(times))[WARMUP_ITERS:]
+    if period is None:
+        return quantile([t for _, t in indexed], q)
+    periodic = [t for i, t in indexed if (i + 1) % period == 0]
+    others = [t for i, t in indexed if (i + 1) % period]
+    return ((period - 1) * quantile(others, q) + quantile(periodic, q)) / period
+
+
+def steady_state(runs: int, iters: int) -> None:
+    loops = {'raw': raw_loop, 'runner': runner_loop, 'same_module': raw_loop_same_module}
+    times: dict = {name: [] for name in loops}
+    for _ in range(runs):  # interleaved, as above
+        for name, loop in loops.items():
+            times[name].append(iteration_times(loop, iters))
+    print(f'{runs} interleaved runs of {iters} iterations, each iteration timed '
+          f'(quantiles per run, median over runs; us/iter):')
+    print('  quantile   raw loop    Runner    ratio   raw loop on MLPModel   Runner/that')
+    for q in (0.05, 0.10, 0.25, 0.50):
+        raw = statistics.median(steady_quantile(t, q) for t in times['raw'])
+        ours = statistics.median(steady_quantile(t, q, LOG_INTERVAL) for t in times['runner'])
+        same = statistics.median(steady_quantile(t, q) for t in times['same_module'])
+        print(f'  p{round(q * 100):02d}      {raw:8.1f}  {ours:8.1f}   {ours / raw:6.3f}x  '
+              f'{same:8.1f} ({same / raw:.3f}x)     {ours / same:6.3f}x')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--iters', type=int, default=4000)
@@ -123,6 +211,9 @@ def main() -> None:
     parser.add_argument('--rounds', type=int, default=10,
                         help='short alternating rounds (min over them; robust on noisy VMs)')
     parser.add_argument('--round-iters', type=int, default=1000)
+    parser.add_argument('--steady-runs', type=int, default=5,
+                        help='runs timing each iteration (0 skips this measurement)')
+    parser.add_argument('--steady-iters', type=int, default=3000)
     parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
     args = parser.parse_args()
     global DEVICE
@@ -143,16 +234,20 @@ def main() -> None:
     print(f'  raw PyTorch loop : {raw_t:.3f} s  ({raw_t / args.iters * 1e6:.1f} us/iter)')
     print(f'  engine Runner    : {ours_t:.3f} s  ({ours_t / args.iters * 1e6:.1f} us/iter)')
     print(f'  ratio            : {ours_t / raw_t:.3f}x  (target <= 1.15)')
-    if args.rounds <= 0:
-        return
-    n = args.round_iters
+    if args.rounds > 0:
+        alternating_rounds(args.rounds, args.round_iters)
+    if args.steady_runs > 0:
+        steady_state(args.steady_runs, args.steady_iters)
+
+
+def alternating_rounds(rounds: int, n: int) -> None:
     raw_times, our_times = [], []
-    for _ in range(args.rounds):  # alternate: each pair runs under the same machine load
+    for _ in range(rounds):  # alternate: each pair runs under the same machine load
         raw_times.append(raw_loop(n) / n * 1e6)
         our_times.append(runner_loop(n) / n * 1e6)
     raw_us, ours_us = min(raw_times), min(our_times)
     paired = sorted(o / r for o, r in zip(our_times, raw_times))
-    print(f'{args.rounds} alternating rounds of {n} iterations (min per iteration):')
+    print(f'{rounds} alternating rounds of {n} iterations (min per iteration):')
     print(f'  raw PyTorch loop : {raw_us:.1f} us/iter')
     print(f'  engine Runner    : {ours_us:.1f} us/iter')
     print(f'  ratio            : {ours_us / raw_us:.3f}x  (target <= 1.15)')
