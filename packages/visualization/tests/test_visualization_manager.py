@@ -103,6 +103,21 @@ def test_fan_out_in_order_and_close(tmp_path):
     bare.close()
 
 
+def test_vis_backends_is_a_read_only_view_in_config_order(tmp_path):
+    vis = Visualizer(vis_backends=[dict(type="RecordingVisBackend", name="m2"),
+                                   dict(type="LocalVisBackend", name="local")],
+                     save_dir=str(tmp_path))
+    backends = vis.vis_backends
+    assert list(backends) == ["m2", "local"]
+    assert backends["m2"] is vis.get_backend("m2")
+    assert isinstance(backends["local"], LocalVisBackend)
+    with pytest.raises(TypeError):
+        backends["extra"] = LocalVisBackend(str(tmp_path))
+    assert list(vis.vis_backends) == ["m2", "local"]
+    with pytest.warns(UserWarning):
+        assert dict(Visualizer().vis_backends) == {}
+
+
 def test_custom_backend_with_kwargs_only(tmp_path):
     vis = Visualizer(vis_backends=[dict(type="DemoVisBackend")], save_dir=str(tmp_path))
     img = np.zeros((4, 4, 3), np.uint8)

@@ -157,7 +157,7 @@ def _close_local_files(visualizer) -> None:
     A later write reopens them. Only the local backend is closed: closing a
     wandb backend would end its run, which a following ``runner.test()`` logs to.
     """
-    for backend in getattr(visualizer, '_vis_backends', {}).values():
+    for backend in getattr(visualizer, 'vis_backends', {}).values():
         if isinstance(backend, LocalVisBackend):
             backend.close()
 

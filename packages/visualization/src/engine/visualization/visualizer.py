@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import os.path as osp
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from types import MappingProxyType
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -182,6 +183,12 @@ class Visualizer(ManagerMixin):
     def get_backend(self, name: str) -> Any:
         """The backend configured as ``name`` (default: its type), or None."""
         return self._vis_backends.get(name)
+
+    @property
+    def vis_backends(self) -> Mapping[str, Any]:
+        """The storage backends by name, in config order (a read-only view); empty
+        when the visualizer was built without ``save_dir``."""
+        return MappingProxyType(self._vis_backends)
 
     @master_only
     def show(
