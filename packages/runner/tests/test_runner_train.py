@@ -14,6 +14,8 @@ import torch
 from runner_toys import toy_runner_cfg
 
 from engine.hooks import Hook
+from engine.model import BaseModel
+from engine.optim import OptimWrapper, OptimWrapperDict
 from engine.runner import Runner
 
 
@@ -163,6 +165,80 @@ def test_resume_is_bit_exact(tmp_path, loop):
     _assert_same_state(_final_state(uninterrupted), _final_state(resumed))
 
 
+class _TinyGAN(BaseModel):
+    """The GAN tutorial's shape: each optimizer stepped by the model's own train_step."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.generator = torch.nn.Linear(2, 2)
+        self.discriminator = torch.nn.Linear(2, 1)
+
+    def train_step(self, data, optim_wrapper):
+        data = self.data_preprocessor(data, True)
+        real = torch.stack(data['inputs'])
+        fake = self.generator(torch.randn_like(real))  # draws from the RNG a resume restores
+        d_loss = self.discriminator(fake.detach()).mean() - self.discriminator(real).mean()
+        optim_wrapper['discriminator'].update_params(d_loss)
+        # frozen, so the generator's loss leaves no gradient on the discriminator
+        # for the next step (gradients are not part of a checkpoint)
+        self.discriminator.requires_grad_(False)
+        g_loss = -self.discriminator(fake).mean()
+        optim_wrapper['generator'].update_params(g_loss)
+        self.discriminator.requires_grad_(True)
+        return dict(loss_d=d_loss.detach(), loss_g=g_loss.detach())
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        return self.generator(torch.stack(inputs))
+
+
+def _gan_runner(work_dir, **overrides) -> Runner:
+    model = _TinyGAN()
+    wrappers = OptimWrapperDict(
+        generator=OptimWrapper(torch.optim.SGD(model.generator.parameters(), lr=0.1,
+                                               momentum=0.9)),
+        discriminator=OptimWrapper(torch.optim.Adam(model.discriminator.parameters(),
+                                                    lr=0.01)))
+    schedulers = dict(
+        generator=dict(type='MultiStepLR', milestones=[4], gamma=0.5, by_epoch=False),
+        discriminator=[dict(type='LinearLR', start_factor=0.25, by_epoch=False, end=6),
+                       dict(type='ExponentialLR', gamma=0.9, by_epoch=False, begin=6)])
+    cfg = toy_runner_cfg(
+        work_dir, model=model, optim_wrapper=wrappers, param_scheduler=schedulers,
+        val_dataloader=None, val_cfg=None, val_evaluator=None,
+        train_cfg=dict(by_epoch=False, max_iters=10),
+        train_dataloader=dict(dataset=dict(type='ToyDataset'),
+                              sampler=dict(type='InfiniteSampler', shuffle=True),
+                              batch_size=4, num_workers=0),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=5, by_epoch=False)))
+    cfg.update(overrides)
+    return Runner(**cfg)
+
+
+def test_resume_restores_each_optimizers_own_schedulers(tmp_path):
+    uninterrupted = _gan_runner(tmp_path / 'a')
+    uninterrupted.train()
+
+    crashing = _gan_runner(tmp_path / 'b', custom_hooks=[_StopAfterEpoch(7, by_iter=True)])
+    with pytest.raises(KeyboardInterrupt):
+        crashing.train()
+    saved = torch.load(tmp_path / 'b' / 'iter_5.pth', weights_only=True)
+    assert set(saved['param_schedulers']) == {'generator', 'discriminator'}
+    # five steps taken; the exponential schedule only counts its own from iteration 6
+    assert [(s['_global_step'], s['last_step'])
+            for s in saved['param_schedulers']['discriminator']] == [(5, 5), (5, -1)]
+
+    resumed = _gan_runner(tmp_path / 'b', resume=True)
+    resumed.train()
+    assert resumed.iter == 10
+    for name in ('generator', 'discriminator'):
+        assert ([s.state_dict() for s in resumed.param_schedulers[name]]
+                == [s.state_dict() for s in uninterrupted.param_schedulers[name]]), name
+    assert resumed.optim_wrapper.get_lr() == uninterrupted.optim_wrapper.get_lr()
+    for key, value in uninterrupted.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+
+
 
 def test_resume_with_a_changed_dataloader_restarts_the_epoch_and_says_why(tmp_path, caplog):
     hooks = dict(checkpoint=dict(type='CheckpointHook', interval=4, by_epoch=False))
@@ -192,6 +268,24 @@ def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path):
     assert 'epoch_2.pth' in log and 'truncated or corrupt' in log
     assert 'Auto resumed from the latest checkpoint' in log and 'epoch_1.pth' in log
     assert resumed.epoch == 3
+
+
+def test_resume_auto_with_every_checkpoint_torn_starts_over_and_says_so(tmp_path):
+    cfg = toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2))
+    Runner(**cfg).train()
+    for name in ('epoch_1.pth', 'epoch_2.pth'):
+        path = tmp_path / name
+        path.write_bytes(path.read_bytes()[:200])
+    restarted = Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2),
+                                        resume=True, log_level='INFO'))
+    restarted.train()
+    with open(osp.join(restarted.log_dir, f'{restarted.timestamp}.log')) as f:
+        log = f.read()
+    assert log.count('truncated or corrupt') == 2
+    assert f'No intact checkpoint found in {tmp_path}; training starts from scratch' in log
+    assert restarted.epoch == 2 and restarted.iter == 12  # both epochs ran again
+    # and the torn files were replaced by whole ones
+    assert torch.load(tmp_path / 'epoch_2.pth', weights_only=True)['meta']['epoch'] == 2
 
 
 
