@@ -370,6 +370,20 @@ def test_build_dataloader_batch_sampler_and_collate_fn(tmp_path):
                                      collate_fn=dict(type='no_such_collate')))
 
 
+def test_build_dataloader_takes_a_collate_function_itself_and_needs_a_dataset():
+    def first_only(batch):
+        return batch[0]
+
+    loader = Runner.build_dataloader(dict(dataset=ToyDataset(4), batch_size=2,
+                                          collate_fn=first_only))
+    assert loader.collate_fn is first_only
+    assert set(next(iter(loader))) == {'inputs', 'data_samples'}  # one sample, as collated
+    with pytest.raises(TypeError, match='collate_fn should be a dict or callable'):
+        Runner.build_dataloader(dict(dataset=ToyDataset(4), collate_fn='default_collate'))
+    with pytest.raises(KeyError, match=r"`dataset` key, got keys \['batch_size', 'sampler'\]"):
+        Runner.build_dataloader(dict(batch_size=2, sampler=dict(type='DefaultSampler')))
+
+
 # ----------------------------------------------------------------- RUN-16
 def test_build_train_loop_with_type_and_default_args(tmp_path):
     runner = Runner(**toy_runner_cfg(tmp_path))
