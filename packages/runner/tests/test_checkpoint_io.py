@@ -439,3 +439,17 @@ def test_optional_client_schemes_name_what_is_missing():
     except ImportError:
         with pytest.raises(ImportError, match='petrel'):
             CheckpointLoader.load_checkpoint('s3://bucket/a.pth')
+
+
+def test_torchvision_and_mmcls_schemes_name_what_is_missing():
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match='torchvision:// checkpoints need torchvision'):
+            CheckpointLoader.load_checkpoint('torchvision://resnet18')
+        with pytest.warns(DeprecationWarning, match='modelzoo://'), \
+                pytest.raises(ImportError, match='pip install torchvision'):
+            CheckpointLoader.load_checkpoint('modelzoo://resnet18')
+    # the mmcls names come with the package: an unknown one fails before any download
+    with pytest.raises(KeyError, match="mmcls://no_such_net: no mmcls model named 'no_such_net'"):
+        CheckpointLoader.load_checkpoint('mmcls://no_such_net')
