@@ -96,6 +96,27 @@ def test_configdict_conversion_cd01():
     assert cd == plain
 
 
+
+def test_configdict_takes_what_dict_takes_and_keeps_sequence_types():
+    # dict's own constructor forms: pairs, a single pair (addict's), keywords
+    assert ConfigDict([('a', dict(b=1)), ('c', 2)]) == {'a': {'b': 1}, 'c': 2}
+    assert isinstance(ConfigDict([('a', dict(b=1))]).a, ConfigDict)
+    assert ConfigDict(('a', 1)) == {'a': 1}
+    assert ConfigDict(None, {}, a=1) == {'a': 1}
+
+    from collections import namedtuple
+    Size = namedtuple('Size', 'h w')
+
+    class Pads(tuple):
+        pass
+
+    cd = ConfigDict(size=Size(dict(v=1), 2), pads=Pads([dict(p=0)]))
+    assert type(cd.size) is Size and isinstance(cd.size.h, ConfigDict) and cd.size.w == 2
+    assert type(cd.pads) is Pads and isinstance(cd.pads[0], ConfigDict)
+    plain = cd.to_dict()
+    assert type(plain['size']) is Size and type(plain['size'].h) is dict
+    assert type(plain['pads']) is Pads and type(plain['pads'][0]) is dict
+
 def test_configdict_copy_deepcopy_pickle_cd04():
     cd = ConfigDict(a=dict(b=[1, 2]))
     shallow = cd.copy()
