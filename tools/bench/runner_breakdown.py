@@ -10,7 +10,13 @@ thread's CPU time (``time.thread_time``): on a shared virtual machine, time
 spent in other processes does not count, which makes small differences easier
 to see. ``--wall`` measures wall-clock time instead.
 
+``--per-iteration`` times every iteration instead (wall clock, as the third
+measurement of ``runner_overhead.py`` does) and compares the 5th and 25th
+percentiles, with the Runner's logging iterations weighted in. Differences of
+about 1% show up reliably this way; whole-round times move by more than that.
+
     hatch run python tools/bench/runner_breakdown.py [--iters 1000] [--rounds 8] [--wall]
+        [--per-iteration]
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ def main() -> None:
     parser.add_argument('--iters', type=int, default=1000)
     parser.add_argument('--rounds', type=int, default=8)
     parser.add_argument('--wall', action='store_true', help='wall clock instead of CPU time')
+    parser.add_argument('--per-iteration', action='store_true',
+                        help='time each iteration; compare low percentiles')
     args = parser.parse_args()
     if torch.cuda.is_available():
         raise SystemExit('CUDA is visible: hide it with CUDA_VISIBLE_DEVICES= (a CPU benchmark)')
@@ -62,6 +70,9 @@ def main() -> None:
     configs = configurations()
     for hooks in configs.values():  # warm up every path
         run(hooks, 100)
+    if args.per_iteration:
+        per_iteration(configs, run, args.rounds, args.iters)
+        return
     times: dict = {name: [] for name in configs}
     for _ in range(args.rounds):
         for name, hooks in configs.items():
@@ -74,6 +85,26 @@ def main() -> None:
         best = min(values)
         print(f'  {name:<28}{best:>8.1f}{statistics.median(values):>9.1f}'
               f'{best / raw_best:>9.3f}x')
+
+
+def per_iteration(configs: dict, run, rounds: int, iters: int) -> None:
+    times: dict = {name: [] for name in configs}
+    for _ in range(rounds):
+        for name, hooks in configs.items():
+            times[name].append(bench.iteration_times(lambda n, h=hooks: run(h, n), iters))
+
+    def percentile(name: str, q: float) -> float:
+        period = None if configs[name] is None else bench.LOG_INTERVAL
+        return statistics.median(bench.steady_quantile(t, q, period) for t in times[name])
+
+    raw = {q: percentile('raw loop', q) for q in (0.05, 0.25)}
+    print(f'{rounds} rounds of {iters} iterations, each iteration timed (wall clock), '
+          'us per iteration:')
+    print(f'  {"configuration":<28}{"p05":>8}{"p25":>9}{"p05/raw":>10}{"p25/raw":>10}')
+    for name in configs:
+        p05, p25 = percentile(name, 0.05), percentile(name, 0.25)
+        print(f'  {name:<28}{p05:>8.1f}{p25:>9.1f}{p05 / raw[0.05]:>9.3f}x'
+              f'{p25 / raw[0.25]:>9.3f}x')
 
 
 if __name__ == '__main__':
