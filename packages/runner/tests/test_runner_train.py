@@ -25,6 +25,16 @@ def _scalar_lines(runner) -> list:
         return [json.loads(line) for line in f]
 
 
+def _log_text(runner) -> str:
+    with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
+        return f.read()
+
+
+def _tear(path) -> None:
+    """Cut a checkpoint short, as a disk filling up mid-copy would."""
+    path.write_bytes(path.read_bytes()[:200])
+
+
 def test_quickstart_train_val_test(tmp_path):
     runner = Runner(**toy_runner_cfg(tmp_path, log_level='INFO'))
     model = runner.train()
@@ -36,8 +46,7 @@ def test_quickstart_train_val_test(tmp_path):
     with open(tmp_path / 'last_checkpoint') as f:
         assert f.read() == str(tmp_path / 'epoch_3.pth')
 
-    with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
-        log = f.read()
+    log = _log_text(runner)
     assert re.search(r'Epoch\(train\) +\[1\]\[2/6\] +lr: 5\.0000e-02 +eta: \S+ +time: \S+ '
                      r'+data_time: \S+ +memory: \d+ +loss: \S+', log) or \
         re.search(r'Epoch\(train\) +\[1\]\[2/6\]', log), log
@@ -257,14 +266,11 @@ def test_resume_with_a_changed_dataloader_restarts_the_epoch_and_says_why(tmp_pa
 def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path):
     cfg = toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2))
     Runner(**cfg).train()
-    # the newest checkpoint is torn (as if the disk filled up mid-copy)
-    newest = tmp_path / 'epoch_2.pth'
-    newest.write_bytes(newest.read_bytes()[:200])
+    _tear(tmp_path / 'epoch_2.pth')  # the newest one
     resumed = Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=3),
                                       resume=True, log_level='INFO'))
     resumed.train()
-    with open(osp.join(resumed.log_dir, f'{resumed.timestamp}.log')) as f:
-        log = f.read()
+    log = _log_text(resumed)
     assert 'epoch_2.pth' in log and 'truncated or corrupt' in log
     assert 'Auto resumed from the latest checkpoint' in log and 'epoch_1.pth' in log
     assert resumed.epoch == 3
@@ -273,14 +279,12 @@ def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path):
 def test_resume_auto_with_every_checkpoint_torn_starts_over_and_says_so(tmp_path):
     cfg = toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2))
     Runner(**cfg).train()
-    for name in ('epoch_1.pth', 'epoch_2.pth'):
-        path = tmp_path / name
-        path.write_bytes(path.read_bytes()[:200])
+    _tear(tmp_path / 'epoch_1.pth')
+    _tear(tmp_path / 'epoch_2.pth')
     restarted = Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2),
                                         resume=True, log_level='INFO'))
     restarted.train()
-    with open(osp.join(restarted.log_dir, f'{restarted.timestamp}.log')) as f:
-        log = f.read()
+    log = _log_text(restarted)
     assert log.count('truncated or corrupt') == 2
     assert f'No intact checkpoint found in {tmp_path}; training starts from scratch' in log
     assert restarted.epoch == 2 and restarted.iter == 12  # both epochs ran again
@@ -297,8 +301,7 @@ def test_resume_from_a_named_checkpoint(tmp_path):
                          load_from=str(tmp_path / 'a' / 'epoch_2.pth'), log_level='INFO')
     resumed = Runner(**cfg)
     resumed.train()
-    with open(osp.join(resumed.log_dir, f'{resumed.timestamp}.log')) as f:
-        log = f.read()
+    log = _log_text(resumed)
     assert 'resumed epoch: 1, iter: 6' in log and 'load_from=' in log and 'is ignored' in log
     assert resumed.epoch == 3 and resumed.iter == 18
     missing = toy_runner_cfg(tmp_path / 'c', resume=str(tmp_path / 'nope.pth'))
