@@ -263,12 +263,24 @@ def test_resume_with_a_changed_dataloader_restarts_the_epoch_and_says_why(tmp_pa
     assert 'iteration 4 does not fall inside epoch 1 of 3 batches' in caplog.text
     assert resumed.iter == 4 + 3  # the whole epoch ran again
 
-def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path):
+def test_resume_auto_picks_the_latest_checkpoint(tmp_path):
+    Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2))).train()
+    resumed = Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=3),
+                                      resume='auto', log_level='INFO'))
+    resumed.train()
+    log = _log_text(resumed)
+    assert f"Auto resumed from the latest checkpoint {tmp_path / 'epoch_2.pth'}" in log
+    assert 'resumed epoch: 2, iter: 12' in log
+    assert resumed.epoch == 3 and resumed.iter == 18
+
+
+@pytest.mark.parametrize('resume', [True, 'auto'])
+def test_resume_auto_falls_back_to_intact_checkpoint(tmp_path, resume):
     cfg = toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2))
     Runner(**cfg).train()
     _tear(tmp_path / 'epoch_2.pth')  # the newest one
     resumed = Runner(**toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=3),
-                                      resume=True, log_level='INFO'))
+                                      resume=resume, log_level='INFO'))
     resumed.train()
     log = _log_text(resumed)
     assert 'epoch_2.pth' in log and 'truncated or corrupt' in log
