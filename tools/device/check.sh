@@ -27,9 +27,11 @@ echo "pytest exit: $?"
 grep -E "passed|failed|^FAILED|^ERROR" "$OUT/tests.log" | tail -40
 
 cpu_only() { CUDA_VISIBLE_DEVICES= "$@"; }
-cpu_only timeout 60 python3 tools/bench/runner_overhead.py --iters 2000 --repeat 2 --rounds 6 \
+cpu_only timeout 90 python3 tools/bench/runner_overhead.py --iters 2000 --repeat 2 --rounds 6 \
+    --steady-runs 3 --steady-iters 2000 \
     2>&1 | grep -v WARNING | tee "$OUT/overhead_cpu.txt"
-timeout 60 python3 tools/bench/runner_overhead.py --device cuda --iters 2000 --repeat 2 \
+timeout 90 python3 tools/bench/runner_overhead.py --device cuda --iters 2000 --repeat 2 \
+    --steady-runs 3 --steady-iters 2000 \
     --rounds 6 2>&1 | grep -v WARNING | tee "$OUT/overhead_cuda.txt"
 cpu_only timeout 60 python3 tools/bench/structures_ops.py --repeat 100 2>&1 \
     | tee "$OUT/structures.txt"
