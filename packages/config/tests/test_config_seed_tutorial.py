@@ -279,6 +279,23 @@ def test_5_5_3_custom_imports(my_module, capsys):
     assert cfg.custom_imports == dict(imports=['my_module'], allow_failed_imports=False)
 
 
+def test_custom_imports_from_a_string_and_their_errors(my_module, seed_dir):
+    from engine.registry import OPTIMIZERS
+
+    OPTIMIZERS.module_dict.pop('CustomOptim', None)
+    sys.modules.pop('my_module', None)
+    text = (seed_dir / 'custom_imports.py').read_text()
+    cfg = Config.fromstring(text, file_format='.py')
+    assert type(OPTIMIZERS.build(cfg.optimizer)).__module__ == 'my_module'
+    (seed_dir / 'bad.py').write_text("custom_imports = 'my_module'\n")
+    with pytest.raises(TypeError, match=r"custom_imports in .*bad\.py must be a dict like "
+                                        r"dict\(imports=\['my_module'\].*but got 'my_module'"):
+        Config.fromfile(str(seed_dir / 'bad.py'))
+    (seed_dir / 'missing.py').write_text("custom_imports = dict(imports=['no_such_mod_x'])\n")
+    with pytest.raises(ImportError, match=r"Failed to custom import!.*no_such_mod_x.*missing\.py"):
+        Config.fromfile(str(seed_dir / 'missing.py'))
+
+
 MMDET_BASES = {
     '_base_/schedules/schedule_1x.py':
         "train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=1)\n"
