@@ -120,9 +120,10 @@ def test_runtime_error_in_python_config_names_the_file(tmp_path, write_cfg):
     assert info.traceback[-1].lineno + 1 == 2  # the frame points into the config file
 
 
-def test_dict_over_non_dict_names_key_and_file(tmp_path, write_cfg):
+@pytest.mark.parametrize('assignment', ['model = dict(a=1)', 'model: dict = dict(a=1)'])
+def test_dict_over_non_dict_names_key_and_file(tmp_path, write_cfg, assignment):
     write_cfg(tmp_path, 'base.py', 'model = 3\n')
-    child = write_cfg(tmp_path, 'child.py', "_base_ = 'base.py'\nmodel = dict(a=1)\n")
+    child = write_cfg(tmp_path, 'child.py', f"_base_ = 'base.py'\n{assignment}\n")
     with pytest.raises(TypeError) as info:
         Config.fromfile(child)
     message = str(info.value)
