@@ -110,6 +110,15 @@ def test_put_is_atomic_when_serialisation_fails(tmp_path):
     assert os.listdir(tmp_path) == ['out.json']
 
 
+def test_put_text_with_an_unknown_encoding_leaves_no_temp_file(tmp_path):
+    target = tmp_path / 'notes.txt'
+    target.write_text('old')
+    with pytest.raises(LookupError, match='no-such-codec'):
+        LocalBackend().put_text('new', target, encoding='no-such-codec')
+    assert target.read_text() == 'old'
+    assert os.listdir(tmp_path) == ['notes.txt']
+
+
 def test_put_keeps_umask_permissions_and_writes_through_symlinks(tmp_path):
     plain = tmp_path / 'plain.txt'
     with open(plain, 'w') as f:
