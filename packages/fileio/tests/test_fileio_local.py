@@ -1,5 +1,6 @@
 """LocalBackend and the functional API on local files (FIO-03..12, 30..39)."""
 
+import io
 import os
 import os.path as osp
 import shutil
@@ -66,27 +67,17 @@ def test_put_is_atomic_when_write_fails(tmp_path, monkeypatch):
 
     calls = []
 
-    def failing_open(*args, **kwargs):
-        f = real_fdopen(*args, **kwargs)
+    class FailingWriter(io.BufferedWriter):
+        def write(self, data):
+            calls.append(len(data))
+            super().write(bytes(data[:3]))  # part of the data hits the disk ...
+            super().flush()
+            raise Boom('disk full')  # ... then the write fails
 
-        class Wrapper:
-            def __enter__(self):
-                return self
+    def failing_open(fd, mode='r', *args, **kwargs):
+        assert 'b' in mode  # text is layered on top by the caller
+        return FailingWriter(io.FileIO(fd, mode))
 
-            def __exit__(self, *exc):
-                f.close()
-
-            def write(self, data):
-                calls.append(len(data))
-                f.write(data[:3])  # part of the data hits the disk ...
-                raise Boom('disk full')  # ... then the write fails
-
-            def close(self):
-                f.close()
-
-        return Wrapper()
-
-    real_fdopen = os.fdopen
     monkeypatch.setattr(os, 'fdopen', failing_open)
     with pytest.raises(Boom):
         fileio.put(b'new contents that never fully land', target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
 from pathlib import Path
@@ -42,13 +43,23 @@ def _open_temp_beside(target: str, binary: bool, encoding: str | None) -> tuple[
             break
         except FileExistsError:  # pragma: no cover - 32 random bits collided
             continue
+    # The binary file takes the descriptor first, so that each failure below has
+    # one owner to close: a text-mode fdopen with a bad encoding closes the
+    # descriptor itself, and closing it again would hide its LookupError.
     try:
-        f = os.fdopen(fd, 'wb' if binary else 'w', encoding=None if binary else encoding)
+        raw = os.fdopen(fd, 'wb')
     except BaseException:
         os.close(fd)
         os.remove(tmp)
         raise
-    return tmp, f
+    if binary:
+        return tmp, raw
+    try:
+        return tmp, io.TextIOWrapper(raw, encoding=encoding)
+    except BaseException:
+        raw.close()
+        os.remove(tmp)
+        raise
 
 
 @contextlib.contextmanager
