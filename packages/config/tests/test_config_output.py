@@ -142,6 +142,14 @@ def test_dump_unsupported_extension(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_dump_that_cannot_replace_its_target_leaves_no_temp_file(tmp_path):
+    (tmp_path / 'taken.py').mkdir()  # a folder where the file should go
+    with pytest.raises(OSError):
+        Config(dict(a=1)).dump(tmp_path / 'taken.py')
+    assert [p.name for p in tmp_path.iterdir()] == ['taken.py']
+    assert list((tmp_path / 'taken.py').iterdir()) == []
+
+
 def test_fromstring_cfg21(tmp_path):
     cfg = Config.fromstring("a = dict(b=1)\nc = '{{fileExtname}}'\n", '.py')
     assert cfg.to_dict() == {'a': {'b': 1}, 'c': '.py'}
