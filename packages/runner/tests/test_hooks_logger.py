@@ -137,6 +137,17 @@ def test_test_metrics_dumped_as_json(tmp_path):
     assert runner.train_loop is None
 
 
+def test_test_metrics_file_that_cannot_be_written_leaves_no_temp_file(tmp_path):
+    cfg = toy_runner_cfg(tmp_path, train_dataloader=None, train_cfg=None, optim_wrapper=None,
+                         param_scheduler=None, val_dataloader=None, val_cfg=None,
+                         val_evaluator=None)
+    runner = Runner(**cfg)
+    os.mkdir(osp.join(runner.log_dir, f'{runner.timestamp}.json'))  # in the file's way
+    with pytest.raises(IsADirectoryError, match=f'{runner.timestamp}.json'):
+        runner.test()
+    assert [name for name in os.listdir(runner.log_dir) if name.endswith('.tmp')] == []
+
+
 def test_out_dir_upload(tmp_path):
     work_dir = tmp_path / 'runs' / 'exp1'
     out = tmp_path / 'remote'

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import os.path as osp
 from typing import Optional, Sequence, Union
 
+from engine.fileio import dump
 from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
 from engine.visualization import LocalVisBackend
@@ -117,10 +117,7 @@ class LoggerHook(Hook):
             runner, len(runner.test_dataloader), 'test')
         runner.logger.info(log_str)
         path = osp.join(runner.log_dir, self.json_log_path or f'{runner.timestamp}.json')
-        tmp = f'{path}.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(_jsonable(tag), f)
-        os.replace(tmp, path)
+        dump(_jsonable(tag), path, file_format='json')  # atomic: no half-written file
 
     def after_run(self, runner) -> None:
         _flush(runner.visualizer)
