@@ -153,6 +153,12 @@ def test_get_model_builds_in_the_library_scope(fake_mmdet):
         DefaultScope.get_current_instance().scope_name != "mmdet"  # scope restored
 
 
+def test_get_model_of_a_config_without_a_model_names_the_config(fake_mmdet):
+    with pytest.warns(UserWarning), pytest.raises(
+            KeyError, match="The config mmdet::_base_/schedule_1x.py has no `model` field"):
+        get_model("mmdet::_base_/schedule_1x.py")
+
+
 def test_get_model_pretrained_loads_weights(fake_mmdet, tmp_path):
     pytest.importorskip("engine.runner.checkpoint", reason="load_checkpoint is in engine.runner")
     weights = tmp_path / "weights.pth"
