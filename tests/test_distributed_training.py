@@ -14,11 +14,12 @@ import torch
 SCRIPT = Path(__file__).parent / 'scripts' / 'dist_train.py'
 
 
-def _torchrun(tmp_path, *extra, timeout=240):
+def _torchrun(tmp_path, *extra, timeout=240, **env_extra):
     out = tmp_path / 'out'
     out.mkdir(exist_ok=True)
     # two CPU ranks by design (a GPU machine may have one GPU for both): hide GPUs
-    env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_ADDR='127.0.0.1', CUDA_VISIBLE_DEVICES='')
+    env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_ADDR='127.0.0.1', CUDA_VISIBLE_DEVICES='',
+               **env_extra)
     # --standalone: torchrun picks a free port itself (no race with other processes)
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node',
            '2', str(SCRIPT), str(tmp_path / 'work'), str(out), *extra]
@@ -49,6 +50,29 @@ def test_two_rank_ddp_training(tmp_path):
     assert 'Epoch(train) [1][2/3]' in text
     ckpt = torch.load(work / 'epoch_2.pth', weights_only=True)
     assert len(ckpt['rng_state']) == 2  # each rank's random state, for an exact resume
+
+
+@pytest.mark.timeout(300)
+def test_two_rank_training_with_a_model_wrapper_cfg(tmp_path):
+    # a GAN-style config: each child of the model in its own DDP, options from the config
+    proc, out, _ = _torchrun(tmp_path,
+                             ENGINE_TEST_MODEL_WRAPPER='MMSeparateDistributedDataParallel')
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for rank in (0, 1):
+        assert (f'rank {rank} wrapped in MMSeparateDistributedDataParallel, world size 2'
+                in proc.stdout)
+        assert (f'rank {rank} linear1 is MMDistributedDataParallel, '
+                'find_unused_parameters=True' in proc.stdout)
+    w0 = torch.load(out / 'weights_rank0.pt', weights_only=True)
+    w1 = torch.load(out / 'weights_rank1.pt', weights_only=True)
+    assert all(torch.equal(w0[k], w1[k]) for k in w0)
+    work = tmp_path / 'work'
+    assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_1.pth', 'epoch_2.pth']
+    first = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
+    second = torch.load(work / 'epoch_2.pth', weights_only=True)['state_dict']
+    # the checkpoint names the plain model's parameters, without the wrappers' `.module`
+    assert list(first) == ['linear1.weight', 'linear1.bias', 'linear2.weight', 'linear2.bias']
+    assert not any(torch.equal(first[k], second[k]) for k in first)  # it trained
 
 
 @pytest.mark.timeout(300)

@@ -19,6 +19,9 @@ def main(work_dir: str, out_dir: str, fail_rank: int) -> None:
                              timeout=20)),
                          train_cfg=dict(by_epoch=True, max_epochs=2, val_interval=1),
                          optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)))
+    wrapper = os.environ.get('ENGINE_TEST_MODEL_WRAPPER')
+    if wrapper:  # the model_wrapper_cfg a config file would carry
+        cfg['cfg'] = dict(model_wrapper_cfg=dict(type=wrapper, find_unused_parameters=True))
     runner = Runner(**cfg)
     if fail_rank >= 0 and runner.rank == fail_rank:
         from engine.hooks import Hook
@@ -35,6 +38,8 @@ def main(work_dir: str, out_dir: str, fail_rank: int) -> None:
                os.path.join(out_dir, f'weights_rank{runner.rank}.pt'))
     print(f'rank {runner.rank} wrapped in {type(runner.model).__name__}, '
           f'world size {runner.world_size}')
+    print(f'rank {runner.rank} linear1 is {type(model.linear1).__name__}, '
+          f'find_unused_parameters={getattr(model.linear1, "find_unused_parameters", None)}')
 
 
 if __name__ == '__main__':
