@@ -256,3 +256,28 @@ def test_a_file_that_does_not_parse_is_named_in_the_error(tmp_path, name, conten
     assert str(path) in str(info.value)
     if error == 'JSONDecodeError':  # the parser's position survives
         assert info.value.pos == 8 and 'line 1 column 9' in str(info.value)
+
+
+def test_handlers_read_and_write_utf8_whatever_the_locale(tmp_path):
+    # Under a plain C locale, with Python's UTF-8 mode and locale coercion off, the
+    # default text codec is ASCII: a handler must still read the UTF-8 it writes.
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_path / 'classes.json'
+    data.write_text('{"classes": ["猫", "café"]}', encoding='utf-8')
+    code = (
+        'import sys, locale\n'
+        'from engine.fileio.handlers import JsonHandler, YamlHandler\n'
+        'assert locale.getpreferredencoding(False).lower() in ("ansi_x3.4-1968", "ascii")\n'
+        'loaded = JsonHandler().load_from_path(sys.argv[1])\n'
+        'YamlHandler().dump_to_path(loaded, sys.argv[2], allow_unicode=True)\n'
+        'again = YamlHandler().load_from_path(sys.argv[2])\n'
+        'assert loaded == again == {"classes": ["\\u732b", "caf\\xe9"]}, (loaded, again)\n'
+    )
+    env = dict(os.environ, LC_ALL='C', LANG='C', PYTHONUTF8='0', PYTHONCOERCECLOCALE='0')
+    proc = subprocess.run([sys.executable, '-c', code, str(data), str(tmp_path / 'c.yaml')],
+                          env=env, capture_output=True, text=True, encoding='utf-8')
+    assert proc.returncode == 0, proc.stderr
+    assert '猫' in (tmp_path / 'c.yaml').read_text(encoding='utf-8')

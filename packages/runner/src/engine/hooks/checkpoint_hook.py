@@ -48,7 +48,7 @@ def _write_text_atomically(path: str, text: str) -> None:
     folder = osp.dirname(path) or '.'
     fd, tmp = tempfile.mkstemp(prefix='.last_checkpoint.', dir=folder)
     try:
-        with os.fdopen(fd, 'w') as f:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:
@@ -73,7 +73,7 @@ def _read_validation_mark(runner) -> Optional[int]:
     value = None
     if runner.rank == 0:
         try:
-            with open(osp.join(runner.work_dir, _VALIDATION_MARK)) as f:
+            with open(osp.join(runner.work_dir, _VALIDATION_MARK), encoding='utf-8') as f:
                 value = int(f.read().strip())
         except (OSError, ValueError):
             value = None  # none yet, or unreadable: a pending validation runs again

@@ -347,7 +347,7 @@ def load_from_ceph(filename: str, map_location=None, backend: str = 'petrel',
 
 
 def _load_json(name: str) -> dict:
-    with open(osp.join(_DATA_DIR, name)) as f:
+    with open(osp.join(_DATA_DIR, name), encoding='utf-8') as f:
         return json.load(f)
 
 
@@ -371,7 +371,7 @@ def get_external_models() -> dict:
     urls = _load_json('open_mmlab.json')
     user = osp.join(get_engine_home(), 'open_mmlab.json')
     if osp.isfile(user):
-        with open(user) as f:
+        with open(user, encoding='utf-8') as f:
             urls.update(json.load(f))
     return urls
 
@@ -548,5 +548,5 @@ def find_latest_checkpoint(path: str) -> Optional[str]:
     if not osp.exists(save_file):
         print_log('Did not find last_checkpoint to be resumed.')
         return None
-    with open(save_file) as f:
+    with open(save_file, encoding='utf-8') as f:  # written as utf-8 by CheckpointHook
         return f.read().strip() or None

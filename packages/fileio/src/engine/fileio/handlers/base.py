@@ -32,7 +32,8 @@ class BaseFileHandler(metaclass=ABCMeta):
         """Serialise ``obj`` to a str (or bytes for binary formats)."""
 
     def load_from_path(self, filepath: Union[str, Path], mode: str = 'r', **kwargs: Any) -> Any:
-        with open(filepath, mode) as f:
+        # utf-8, as dump_to_path writes and fileio.load reads: not the locale's codec
+        with open(filepath, mode, encoding=None if 'b' in mode else 'utf-8') as f:
             return self.load_from_fileobj(f, **kwargs)
 
     def dump_to_path(self, obj: Any, filepath: Union[str, Path], mode: str = 'w',
