@@ -56,6 +56,24 @@ def test_file_mode_and_nested_folder(tmp_path):
     assert log_file2.read_text().endswith(" - mmengine - INFO - x\n")
 
 
+def test_log_file_is_utf8_whatever_the_locale(tmp_path):
+    # a plain C locale (UTF-8 mode and locale coercion off): the default codec is ASCII
+    code = (
+        "import sys\n"
+        "sys.stdout.reconfigure(encoding='utf-8')  # the console is the terminal's business\n"
+        "from engine.logging import MMLogger\n"
+        "logger = MMLogger.get_instance('utf8', log_file=sys.argv[1], log_level='WARNING')\n"
+        "logger.warning('classes: \\u732b, caf\\xe9')\n"
+    )
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    log_file = tmp_path / "run.log"
+    proc = subprocess.run([sys.executable, "-c", code, str(log_file)], env=env,
+                          capture_output=True, text=True, encoding="utf-8", errors="replace")
+    assert proc.returncode == 0, proc.stderr
+    assert "Logging error" not in proc.stderr
+    assert log_file.read_text(encoding="utf-8").endswith("WARNING - classes: 猫, café\n")
+
+
 def test_log_level_filters(tmp_path, capsys):
     log_file = tmp_path / "lvl.log"
     logger = MMLogger.get_instance("lvl", log_file=str(log_file), log_level="WARNING")

@@ -148,7 +148,8 @@ class MMLogger(logging.Logger, ManagerMixin):
             if rank == 0 or distributed:
                 folder = osp.dirname(osp.abspath(log_file))
                 os.makedirs(folder, exist_ok=True)
-                file_handler = logging.FileHandler(log_file, file_mode)
+                # utf-8 whatever the locale: configs and class names are often not ASCII
+                file_handler = logging.FileHandler(log_file, file_mode, encoding='utf-8')
                 file_handler.setFormatter(MMFormatter(color=False, datefmt=_FILE_DATEFMT))
                 file_handler.setLevel(log_level)
                 self.handlers.append(file_handler)
