@@ -68,6 +68,11 @@ def test_misspelled_field_through_kwargs_forwarding():
     assert "argument 'prority' is not accepted; ForwardingHook accepts: priority" in str(
         info.value)
     assert "Did you mean 'priority'?" in str(info.value)
+    # a field of the base class, which the forwarding constructor passes on
+    with pytest.raises(TypeError) as info:
+        make_hooks().build(dict(type='ForwardingHook', intervl=5))
+    assert ("ForwardingHook accepts: priority, interval, ignore_last, log_metric_by_epoch. "
+            "Did you mean 'interval'?") in str(info.value)
 
 
 def test_other_type_errors_are_left_as_they_are():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import types
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Optional
 
 from engine.utils.manager import ManagerMixin
 
@@ -109,6 +109,36 @@ def _did_you_mean(name: str, candidates: Any) -> str:
     return ' Did you mean ' + ' or '.join(repr(c) for c in close) + '?'
 
 
+def _accepted_arguments(obj_cls: Any) -> Optional[list]:
+    """Keyword arguments ``obj_cls(...)`` takes; None without a signature.
+
+    A constructor that forwards ``**kwargs`` to its base class (a mixin such as
+    ``MultiStepLR``'s) accepts what the bases' ``__init__`` methods accept too.
+    """
+    import inspect  # only on error paths: inspect is slow to import
+
+    def names(params: list) -> list:
+        return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    try:
+        params = list(inspect.signature(obj_cls).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature
+        return None
+    accepted = names(params)
+    forwards = any(p.kind is p.VAR_KEYWORD for p in params)
+    bases = [k for k in getattr(obj_cls, '__mro__', ())[1:] if '__init__' in vars(k)]
+    for base in bases:
+        if not forwards or base is object:
+            break
+        try:
+            params = list(inspect.signature(base.__init__).parameters.values())[1:]  # self
+        except (TypeError, ValueError):
+            break
+        accepted += [name for name in names(params) if name not in accepted]
+        forwards = any(p.kind is p.VAR_KEYWORD for p in params)
+    return accepted
+
+
 def _argument_hint(obj_cls: Any, err: TypeError) -> str:
     """For "unexpected keyword argument 'x'": the accepted names and the nearest one."""
     import re
@@ -116,13 +146,9 @@ def _argument_hint(obj_cls: Any, err: TypeError) -> str:
     match = re.search(r"unexpected keyword argument '(\w+)'", str(err))
     if match is None:
         return ''
-    try:
-        import inspect  # only on this error path: inspect is slow to import
-        params = inspect.signature(obj_cls).parameters.values()
-    except (TypeError, ValueError):  # builtins without a signature
+    accepted = _accepted_arguments(obj_cls)
+    if accepted is None:
         return ''
-    accepted = [p.name for p in params
-                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     if match.group(1) in accepted:  # raised by some inner call: not about cfg
         return ''
     return (f" (argument {match.group(1)!r} is not accepted; {getattr(obj_cls, '__name__', '')}"
