@@ -393,6 +393,22 @@ def test_build_train_loop_with_type_and_default_args(tmp_path):
     assert runner.build_train_loop(loop) is loop
 
 
+def test_train_cfg_errors_are_told_apart_from_the_dataloaders(tmp_path):
+    cfg = toy_runner_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2,
+                                                  val_intervall=1))
+    with pytest.raises(TypeError, match="invalid train_cfg for EpochBasedTrainLoop: got an "
+                                        "unexpected keyword argument 'val_intervall'"):
+        Runner(**cfg).train()
+    # a misspelled dataset field surfaces while the loop builds its dataloader: named as such
+    cfg = toy_runner_cfg(tmp_path, train_dataloader=dict(
+        dataset=dict(type='ToyDataset', sise=3), sampler=dict(type='DefaultSampler'),
+        batch_size=2))
+    with pytest.raises(TypeError) as info:
+        Runner(**cfg).train()
+    assert 'train_cfg' not in str(info.value)
+    assert "class `ToyDataset`" in str(info.value) and "Did you mean 'size'?" in str(info.value)
+
+
 # ----------------------------------------------------------------- RUN-18
 def test_build_evaluator_with_a_class_as_type(tmp_path):
     runner = Runner(**toy_runner_cfg(tmp_path))

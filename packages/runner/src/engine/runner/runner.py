@@ -515,10 +515,13 @@ class Runner:
         if needed not in cfg:
             raise KeyError(f'train_cfg with by_epoch={by_epoch} needs `{needed}`, '
                            f'got keys {sorted(cfg)}')
-        try:
-            return loop_type(**cfg, runner=self, dataloader=dataloader)
+        import inspect
+        try:  # the arguments first: building the loop builds its dataloader, whose
+            # own TypeErrors (a dataset's misspelled field) are not about train_cfg
+            inspect.signature(loop_type).bind(**cfg, runner=self, dataloader=dataloader)
         except TypeError as err:
             raise TypeError(f'invalid train_cfg for {loop_type.__name__}: {err}') from err
+        return loop_type(**cfg, runner=self, dataloader=dataloader)
 
     def _build_eval_loop(self, loop, default_type, what: str, dataloader, evaluator) -> BaseLoop:
         if isinstance(loop, BaseLoop):
