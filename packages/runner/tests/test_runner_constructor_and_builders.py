@@ -194,6 +194,19 @@ def test_experiment_name_and_log_dir(tmp_path):
     assert re.fullmatch(r'\d{8}_\d{6}', runner.timestamp)
 
 
+def test_a_failed_construction_leaves_no_name_clash_for_the_next_runner(tmp_path, monkeypatch):
+    import time
+    monkeypatch.setattr(time, 'time', lambda: 1764400000.0)  # both in the same second
+    with pytest.raises(TypeError, match='window_sise'):
+        Runner(model=ToyModel(), work_dir=str(tmp_path), log_level='WARNING',
+               experiment_name='clash', log_processor=dict(window_sise=5))
+    runner = Runner(model=ToyModel(), work_dir=str(tmp_path), log_level='WARNING',
+                    experiment_name='clash')
+    # the failed one got as far as the registry scope named after the experiment
+    assert runner.experiment_name == f'clash_{runner.timestamp}_1'
+    assert runner.message_hub.instance_name == runner.experiment_name
+
+
 def test_experiment_name_from_the_config_file_name(tmp_path):
     path = tmp_path / 'my_config.py'
     path.write_text(f"model = dict(type='ToyModel')\nwork_dir = {str(tmp_path / 'w')!r}\n"

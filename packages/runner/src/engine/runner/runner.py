@@ -300,9 +300,11 @@ class Runner:
             base = f'{osp.splitext(osp.basename(self.cfg.filename))[0]}_{self._timestamp}'
         else:
             base = self._timestamp
-        # Two runners created in the same second must not share a message hub.
+        # Two runners created in the same second must not share the instances named
+        # after the experiment, nor meet those a failed construction left behind.
+        named = (DefaultScope, MMLogger, MessageHub, Visualizer)
         unique, n = base, 1
-        while MessageHub.check_instance_created(unique):
+        while any(cls.check_instance_created(unique) for cls in named):
             unique, n = f'{base}_{n}', n + 1
         return unique
 
