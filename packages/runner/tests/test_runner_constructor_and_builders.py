@@ -422,6 +422,19 @@ def test_train_cfg_errors_are_told_apart_from_the_dataloaders(tmp_path):
     assert "class `ToyDataset`" in str(info.value) and "Did you mean 'size'?" in str(info.value)
 
 
+def test_val_test_cfg_and_log_processor_errors_name_their_option(tmp_path):
+    runner = Runner(**toy_runner_cfg(tmp_path, val_cfg=dict(fp17=True)))
+    with pytest.raises(TypeError, match="invalid val_cfg for ValLoop: got an unexpected "
+                                        "keyword argument 'fp17'"):
+        runner.val()
+    runner = Runner(**toy_runner_cfg(tmp_path, test_cfg=dict(fp17=True)))
+    with pytest.raises(TypeError, match="invalid test_cfg for TestLoop"):
+        runner.test()
+    with pytest.raises(TypeError, match=r"LogProcessor accepts: window_size, by_epoch, "
+                                        r"custom_cfg, num_digits\. Did you mean 'window_size'"):
+        Runner(**toy_runner_cfg(tmp_path, log_processor=dict(window_sise=5)))
+
+
 # ----------------------------------------------------------------- RUN-18
 def test_build_evaluator_with_a_class_as_type(tmp_path):
     runner = Runner(**toy_runner_cfg(tmp_path))

@@ -247,6 +247,20 @@ def check_param_scheduler_shape(scheduler) -> None:
                     f'them, but got {type(scheduler)}')
 
 
+def check_loop_arguments(loop_type: type, option: str, cfg: dict, **default_args) -> None:
+    """TypeError naming ``option`` when ``cfg`` does not fit ``loop_type``'s signature.
+
+    Checked before the loop is built: building it builds its dataloader, whose own
+    TypeErrors (a dataset's misspelled field) are not about ``option``.
+    """
+    import inspect
+
+    try:
+        inspect.signature(loop_type).bind(**cfg, **default_args)
+    except TypeError as err:
+        raise TypeError(f'invalid {option} for {loop_type.__name__}: {err}') from err
+
+
 def build_log_processor(log_processor: Union[LogProcessor, dict, None]) -> LogProcessor:
     if isinstance(log_processor, LogProcessor):
         return log_processor
@@ -256,6 +270,5 @@ def build_log_processor(log_processor: Union[LogProcessor, dict, None]) -> LogPr
         raise TypeError('log_processor should be a LogProcessor or a dict, '
                         f'but got {type(log_processor)}')
     cfg = copy.deepcopy(log_processor)
-    if 'type' in cfg:
-        return LOG_PROCESSORS.build(cfg)
-    return LogProcessor(**cfg)
+    cfg.setdefault('type', LogProcessor)  # through the registry: its errors name the fields
+    return LOG_PROCESSORS.build(cfg)

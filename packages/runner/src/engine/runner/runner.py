@@ -517,12 +517,8 @@ class Runner:
         if needed not in cfg:
             raise KeyError(f'train_cfg with by_epoch={by_epoch} needs `{needed}`, '
                            f'got keys {sorted(cfg)}')
-        import inspect
-        try:  # the arguments first: building the loop builds its dataloader, whose
-            # own TypeErrors (a dataset's misspelled field) are not about train_cfg
-            inspect.signature(loop_type).bind(**cfg, runner=self, dataloader=dataloader)
-        except TypeError as err:
-            raise TypeError(f'invalid train_cfg for {loop_type.__name__}: {err}') from err
+        builders.check_loop_arguments(loop_type, 'train_cfg', cfg, runner=self,
+                                      dataloader=dataloader)
         return loop_type(**cfg, runner=self, dataloader=dataloader)
 
     def _build_eval_loop(self, loop, default_type, what: str, dataloader, evaluator) -> BaseLoop:
@@ -537,6 +533,8 @@ class Runner:
                             evaluator=loop.get('evaluator', evaluator))
         if 'type' in cfg:
             return LOOPS.build(cfg, default_args=default_args)
+        builders.check_loop_arguments(default_type, what.replace('_loop', '_cfg'), cfg,
+                                      **default_args)
         return default_type(**cfg, **default_args)
 
     def build_val_loop(self, loop: Union[BaseLoop, dict]) -> BaseLoop:
