@@ -330,6 +330,12 @@ def test_clip_grad_value_and_errors_ts23():
         OptimWrapper(sgd([param]), clip_grad=dict(type='foo', max_norm=1))
     with pytest.raises(AssertionError):
         OptimWrapper(sgd([param]), clip_grad=dict(type='norm'))
+    # a misspelled field fails when the wrapper is built, not at the first update
+    with pytest.raises(TypeError, match=r"clip_grad=\{'max_nrom': 1\} does not fit "
+                                        r"clip_grad_norm_: .*\(it takes max_norm, norm_type"):
+        OptimWrapper(sgd([param]), clip_grad=dict(max_nrom=1))
+    with pytest.raises(TypeError, match='does not fit clip_grad_value_.*it takes clip_value'):
+        OptimWrapper(sgd([param]), clip_grad=dict(type='value', max_norm=1))
 
 
 def test_clip_grad_skips_frozen_and_gradless_params():
