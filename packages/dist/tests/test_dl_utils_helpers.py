@@ -227,6 +227,11 @@ def test_set_multi_processing(monkeypatch):
             dl.set_multi_processing('forkserver')
             assert mp.get_start_method() == 'forkserver'
             assert any('different from the previous setting' in str(w.message) for w in caught)
+            caught.clear()
+            with pytest.raises(ValueError, match=r"mp_cfg.mp_start_method='forx' is not a start "
+                                                 r"method of this platform; use one of \["):
+                dl.set_multi_processing('forx')
+            assert mp.get_start_method() == 'forkserver' and not caught  # left as it was
     finally:
         mp.set_start_method(previous, force=True)
 

@@ -15,6 +15,10 @@ def set_multi_processing(mp_start_method: str = 'fork', opencv_num_threads: int 
     CPU, hence one thread per process when distributed unless the user chose.
     """
     if platform.system() != 'Windows':
+        methods = mp.get_all_start_methods()
+        if mp_start_method not in methods:
+            raise ValueError(f'mp_cfg.mp_start_method={mp_start_method!r} is not a start method '
+                             f'of this platform; use one of {methods}')
         current = mp.get_start_method(allow_none=True)
         if current is not None and current != mp_start_method:
             warnings.warn(f'Multi-processing start method `{mp_start_method}` is different '
