@@ -422,7 +422,7 @@ def test_train_cfg_errors_are_told_apart_from_the_dataloaders(tmp_path):
     assert "class `ToyDataset`" in str(info.value) and "Did you mean 'size'?" in str(info.value)
 
 
-def test_val_test_cfg_and_log_processor_errors_name_their_option(tmp_path):
+def test_loop_cfg_randomness_and_log_processor_errors_name_their_option(tmp_path):
     runner = Runner(**toy_runner_cfg(tmp_path, val_cfg=dict(fp17=True)))
     with pytest.raises(TypeError, match="invalid val_cfg for ValLoop: got an unexpected "
                                         "keyword argument 'fp17'"):
@@ -430,6 +430,9 @@ def test_val_test_cfg_and_log_processor_errors_name_their_option(tmp_path):
     runner = Runner(**toy_runner_cfg(tmp_path, test_cfg=dict(fp17=True)))
     with pytest.raises(TypeError, match="invalid test_cfg for TestLoop"):
         runner.test()
+    with pytest.raises(TypeError, match="invalid randomness for set_randomness: got an "
+                                        "unexpected keyword argument 'sead'"):
+        Runner(**toy_runner_cfg(tmp_path, randomness=dict(sead=1)))
     with pytest.raises(TypeError, match=r"LogProcessor accepts: window_size, by_epoch, "
                                         r"custom_cfg, num_digits\. Did you mean 'window_size'"):
         Runner(**toy_runner_cfg(tmp_path, log_processor=dict(window_sise=5)))

@@ -247,18 +247,19 @@ def check_param_scheduler_shape(scheduler) -> None:
                     f'them, but got {type(scheduler)}')
 
 
-def check_loop_arguments(loop_type: type, option: str, cfg: dict, **default_args) -> None:
-    """TypeError naming ``option`` when ``cfg`` does not fit ``loop_type``'s signature.
+def check_arguments(target: Callable, option: str, cfg: dict, **default_args) -> None:
+    """TypeError naming ``option`` when ``cfg`` does not fit ``target``'s signature.
 
-    Checked before the loop is built: building it builds its dataloader, whose own
-    TypeErrors (a dataset's misspelled field) are not about ``option``.
+    For loops, checked before the loop is built: building it builds its dataloader,
+    whose own TypeErrors (a dataset's misspelled field) are not about ``option``.
     """
     import inspect
 
     try:
-        inspect.signature(loop_type).bind(**cfg, **default_args)
+        inspect.signature(target).bind(**cfg, **default_args)
     except TypeError as err:
-        raise TypeError(f'invalid {option} for {loop_type.__name__}: {err}') from err
+        name = getattr(target, '__name__', repr(target))
+        raise TypeError(f'invalid {option} for {name}: {err}') from err
 
 
 def build_log_processor(log_processor: Union[LogProcessor, dict, None]) -> LogProcessor:

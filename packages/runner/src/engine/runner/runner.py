@@ -202,6 +202,7 @@ class Runner:
         self.setup_env(env_cfg)
 
         self._randomness_cfg = dict(randomness or _DEFAULT_RANDOMNESS)
+        builders.check_arguments(self.set_randomness, 'randomness', self._randomness_cfg)
         self.set_randomness(**self._randomness_cfg)
 
         self._experiment_name = self._unique_experiment_name(experiment_name)
@@ -517,8 +518,8 @@ class Runner:
         if needed not in cfg:
             raise KeyError(f'train_cfg with by_epoch={by_epoch} needs `{needed}`, '
                            f'got keys {sorted(cfg)}')
-        builders.check_loop_arguments(loop_type, 'train_cfg', cfg, runner=self,
-                                      dataloader=dataloader)
+        builders.check_arguments(loop_type, 'train_cfg', cfg, runner=self,
+                                 dataloader=dataloader)
         return loop_type(**cfg, runner=self, dataloader=dataloader)
 
     def _build_eval_loop(self, loop, default_type, what: str, dataloader, evaluator) -> BaseLoop:
@@ -533,8 +534,8 @@ class Runner:
                             evaluator=loop.get('evaluator', evaluator))
         if 'type' in cfg:
             return LOOPS.build(cfg, default_args=default_args)
-        builders.check_loop_arguments(default_type, what.replace('_loop', '_cfg'), cfg,
-                                      **default_args)
+        builders.check_arguments(default_type, what.replace('_loop', '_cfg'), cfg,
+                                 **default_args)
         return default_type(**cfg, **default_args)
 
     def build_val_loop(self, loop: Union[BaseLoop, dict]) -> BaseLoop:
