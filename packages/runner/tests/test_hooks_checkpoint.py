@@ -282,6 +282,23 @@ def test_non_int_interval_or_count_is_rejected_naming_the_option(option, value):
     assert getattr(hook, option) == 10**9 and type(getattr(hook, option)) is int
 
 
+def test_extra_arguments_reach_save_checkpoint_and_a_misspelled_one_fails_before_training(
+        tmp_path):
+    hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, meta=dict(note='x')))
+    cfg = toy_runner_cfg(tmp_path / 'a', train_cfg=dict(by_epoch=True, max_epochs=1),
+                         default_hooks=hooks)
+    Runner(**cfg).train()
+    assert torch.load(tmp_path / 'a' / 'epoch_1.pth', weights_only=True)['meta']['note'] == 'x'
+
+    hooks = dict(checkpoint=dict(type='CheckpointHook', intreval=1))
+    runner = Runner(**toy_runner_cfg(tmp_path / 'b', default_hooks=hooks))
+    with pytest.raises(TypeError, match=r"CheckpointHook passes \['intreval'\] to "
+                                        r"runner.save_checkpoint, which refuses them: .*"
+                                        r"'intreval'"):
+        runner.train()
+    assert runner.iter == 0 and _pth(tmp_path / 'b') == []  # not an epoch wasted
+
+
 # ------------------------------------------- a validation the run never finished
 class _Crash(Exception):
     pass

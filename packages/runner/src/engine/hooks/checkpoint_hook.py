@@ -180,6 +180,21 @@ class CheckpointHook(Hook):
             self._init_rules(self.rules, self.key_indicators)
 
     # ------------------------------------------------------------- set-up
+    def _check_save_arguments(self, runner) -> None:
+        """Extra keyword arguments go to ``runner.save_checkpoint``: a misspelled one
+        fails now, not at the first save after an epoch of training."""
+        import inspect
+
+        try:
+            inspect.signature(runner.save_checkpoint).bind(
+                self.out_dir, 'x.pth', save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler, by_epoch=self.by_epoch,
+                file_client_args=self.file_client_args, backend_args=self.backend_args,
+                **self.args)
+        except TypeError as err:
+            raise TypeError(f'CheckpointHook passes {sorted(self.args)} to '
+                            f'runner.save_checkpoint, which refuses them: {err}') from err
+
     def _infer_rule(self, key: str) -> str:
         lowered = key.lower()
         if key in self.greater_keys or lowered in (k.lower() for k in self.greater_keys):
@@ -203,6 +218,8 @@ class CheckpointHook(Hook):
 
     def before_train(self, runner) -> None:
         from engine.fileio import file_backend_for
+        if self.args:
+            self._check_save_arguments(runner)
         if self.out_dir is None:
             self.out_dir = runner.work_dir
         elif osp.abspath(self.out_dir) != runner.work_dir:
