@@ -113,6 +113,19 @@ def test_dynamic_intervals_must_be_tuples(tmp_path):
         runner.build_train_loop(dict(by_epoch=True, max_epochs=2, dynamic_intervals=[[1, 2]]))
 
 
+@pytest.mark.parametrize('train_cfg', [dict(val_interval=0), dict(val_interval=1.5),
+                                       dict(val_interval=2, dynamic_intervals=[(2, 0)])])
+def test_intervals_must_be_positive_ints_before_training_starts(tmp_path, train_cfg):
+    runner = Runner(**_cfg(tmp_path))
+    # once a ZeroDivisionError ("integer modulo by zero") after the first epoch
+    with pytest.raises(ValueError, match='val_interval and the intervals of dynamic_intervals '
+                                         'must be positive ints, got (0|1.5); to train '
+                                         'without validation, leave out val_dataloader'):
+        runner.build_train_loop(dict(by_epoch=True, max_epochs=2, **train_cfg))
+    loop = runner.build_train_loop(dict(by_epoch=True, max_epochs=2, val_interval=1e9))
+    assert loop.dynamic_intervals == [10**9]  # a whole float ("never") is fine
+
+
 @pytest.mark.parametrize('by_epoch', [True, False])
 def test_a_subclass_deciding_the_val_interval_is_obeyed(tmp_path, by_epoch):
     base = EpochBasedTrainLoop if by_epoch else IterBasedTrainLoop

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import numbers
 import sys
 import time
 import warnings
@@ -41,7 +42,18 @@ def _dynamic_schedule(val_interval: int, dynamic_intervals: Optional[Sequence]):
             milestones.append(item[0])
             intervals.append(item[1])
         assert milestones == sorted(milestones), f'milestones must increase: {milestones}'
-    return milestones, intervals
+    return milestones, [_positive_interval(interval) for interval in intervals]
+
+
+def _positive_interval(interval) -> int:
+    # taken modulo every epoch/iteration: 0 would fail there, far from the config
+    whole = isinstance(interval, numbers.Integral) or (
+        isinstance(interval, float) and interval.is_integer())
+    if isinstance(interval, bool) or not whole or interval <= 0:
+        raise ValueError(f'train_cfg: val_interval and the intervals of dynamic_intervals '
+                         f'must be positive ints, got {interval!r}; to train without '
+                         f'validation, leave out val_dataloader, val_cfg and val_evaluator')
+    return int(interval)
 
 
 def _set_nonfinite_policy(runner, policy: Optional[str]) -> None:
