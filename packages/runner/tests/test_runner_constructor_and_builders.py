@@ -395,6 +395,10 @@ def test_build_dataloader_takes_a_collate_function_itself_and_needs_a_dataset():
         Runner.build_dataloader(dict(dataset=ToyDataset(4), collate_fn='default_collate'))
     with pytest.raises(KeyError, match=r"`dataset` key, got keys \['batch_size', 'sampler'\]"):
         Runner.build_dataloader(dict(batch_size=2, sampler=dict(type='DefaultSampler')))
+    with pytest.raises(TypeError, match=r"dataloader config: 'num_worker' is not an argument "
+                                        r"of DataLoader \(it takes batch_size, .*\)\. Did you "
+                                        r"mean 'num_workers'\?"):
+        Runner.build_dataloader(dict(dataset=ToyDataset(4), batch_size=2, num_worker=0))
 
 
 # ----------------------------------------------------------------- RUN-16

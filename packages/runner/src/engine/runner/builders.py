@@ -103,11 +103,29 @@ def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = 
                            f'COLLATE_FUNCTIONS; registered: {known}')
         collate_fn = partial(collate_fn, **collate_cfg)
 
+    _check_dataloader_fields(cfg)
     if cfg.get('num_workers', 0) > 0:
         init_fn = _with_worker_setup(init_fn)
     return DataLoader(dataset=dataset, sampler=sampler if batch_sampler is None else None,
                       batch_sampler=batch_sampler, collate_fn=collate_fn,
                       worker_init_fn=init_fn, **cfg)
+
+
+def _check_dataloader_fields(cfg: dict) -> None:
+    """A misspelled DataLoader argument, named with the nearest real one."""
+    import difflib
+    import inspect
+
+    params = inspect.signature(DataLoader).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return  # a DataLoader that takes anything: let it judge
+    accepted = list(params)
+    for key in cfg:
+        if key not in accepted:
+            close = difflib.get_close_matches(key, accepted, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ''
+            raise TypeError(f'dataloader config: {key!r} is not an argument of DataLoader '
+                            f'(it takes {", ".join(accepted[1:])}).{hint}')
 
 
 def _with_worker_setup(init_fn: Optional[Callable]) -> Callable:
