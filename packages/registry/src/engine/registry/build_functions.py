@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import types
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
+from engine.utils.call_arguments import accepted_arguments, did_you_mean
 from engine.utils.manager import ManagerMixin
 
 __all__ = ['build_from_cfg', 'build_model_from_cfg', 'build_runner_from_cfg',
@@ -82,7 +83,7 @@ def _resolve_type(obj_type: Any, registry: Any) -> Any:
                 f'the value of `{obj_type}` is correct or it was registered as expected. '
                 f'{_DOCS_HINT} Searched: the {registry.name} registry (scope '
                 f'{registry.scope}) and its parents.'
-                f'{_did_you_mean(obj_type, _visible_names(registry))}')
+                f'{did_you_mean(obj_type, _visible_names(registry))}')
         return obj_cls
     if isinstance(obj_type, (type, types.FunctionType)):
         return obj_type
@@ -99,46 +100,6 @@ def _visible_names(registry: Any) -> list[str]:
     return names
 
 
-def _did_you_mean(name: str, candidates: Any) -> str:
-    """`` Did you mean 'X'?`` for the nearest candidates, or ``''`` when none is near."""
-    import difflib
-
-    close = difflib.get_close_matches(name.rpartition('.')[2], list(candidates), n=3)
-    if not close:
-        return ''
-    return ' Did you mean ' + ' or '.join(repr(c) for c in close) + '?'
-
-
-def _accepted_arguments(obj_cls: Any) -> Optional[list]:
-    """Keyword arguments ``obj_cls(...)`` takes; None without a signature.
-
-    A constructor that forwards ``**kwargs`` to its base class (a mixin such as
-    ``MultiStepLR``'s) accepts what the bases' ``__init__`` methods accept too.
-    """
-    import inspect  # only on error paths: inspect is slow to import
-
-    def names(params: list) -> list:
-        return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-
-    try:
-        params = list(inspect.signature(obj_cls).parameters.values())
-    except (TypeError, ValueError):  # builtins without a signature
-        return None
-    accepted = names(params)
-    forwards = any(p.kind is p.VAR_KEYWORD for p in params)
-    bases = [k for k in getattr(obj_cls, '__mro__', ())[1:] if '__init__' in vars(k)]
-    for base in bases:
-        if not forwards or base is object:
-            break
-        try:
-            params = list(inspect.signature(base.__init__).parameters.values())[1:]  # self
-        except (TypeError, ValueError):
-            break
-        accepted += [name for name in names(params) if name not in accepted]
-        forwards = any(p.kind is p.VAR_KEYWORD for p in params)
-    return accepted
-
-
 def _argument_hint(obj_cls: Any, err: TypeError) -> str:
     """For "unexpected keyword argument 'x'": the accepted names and the nearest one."""
     import re
@@ -146,14 +107,14 @@ def _argument_hint(obj_cls: Any, err: TypeError) -> str:
     match = re.search(r"unexpected keyword argument '(\w+)'", str(err))
     if match is None:
         return ''
-    accepted = _accepted_arguments(obj_cls)
+    accepted = accepted_arguments(obj_cls)
     if accepted is None:
         return ''
     if match.group(1) in accepted:  # raised by some inner call: not about cfg
         return ''
     return (f" (argument {match.group(1)!r} is not accepted; {getattr(obj_cls, '__name__', '')}"
             f" accepts: {', '.join(accepted) or 'no keyword arguments'}."
-            f'{_did_you_mean(match.group(1), accepted)})')
+            f'{did_you_mean(match.group(1), accepted)})')
 
 
 def _reraise_with_location(err: Exception, obj_cls: Any) -> None:

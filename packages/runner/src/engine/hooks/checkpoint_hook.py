@@ -31,6 +31,7 @@ from typing import Optional, Sequence, Union
 from engine.dist import broadcast_object_list
 from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
+from engine.utils.call_arguments import check_arguments
 
 from .deferred_signal import DeferredSignal
 from .hook import DATA_BATCH, Hook, int_options
@@ -180,20 +181,12 @@ class CheckpointHook(Hook):
             self._init_rules(self.rules, self.key_indicators)
 
     # ------------------------------------------------------------- set-up
-    def _check_save_arguments(self, runner) -> None:
-        """Extra keyword arguments go to ``runner.save_checkpoint``: a misspelled one
-        fails now, not at the first save after an epoch of training."""
-        import inspect
-
-        try:
-            inspect.signature(runner.save_checkpoint).bind(
-                self.out_dir, 'x.pth', save_optimizer=self.save_optimizer,
-                save_param_scheduler=self.save_param_scheduler, by_epoch=self.by_epoch,
-                file_client_args=self.file_client_args, backend_args=self.backend_args,
-                **self.args)
-        except TypeError as err:
-            raise TypeError(f'CheckpointHook passes {sorted(self.args)} to '
-                            f'runner.save_checkpoint, which refuses them: {err}') from err
+    def _save_options(self, by_epoch: bool) -> dict:
+        """The keyword arguments of every ``runner.save_checkpoint`` call."""
+        return dict(save_optimizer=self.save_optimizer,
+                    save_param_scheduler=self.save_param_scheduler, by_epoch=by_epoch,
+                    file_client_args=self.file_client_args, backend_args=self.backend_args,
+                    **self.args)
 
     def _infer_rule(self, key: str) -> str:
         lowered = key.lower()
@@ -218,8 +211,11 @@ class CheckpointHook(Hook):
 
     def before_train(self, runner) -> None:
         from engine.fileio import file_backend_for
-        if self.args:
-            self._check_save_arguments(runner)
+        if self.args:  # passed on to every save: a misspelled one fails now, not an epoch in
+            check_arguments(runner.save_checkpoint,
+                            f'CheckpointHook passes {sorted(self.args)} to '
+                            'runner.save_checkpoint, which refuses them',
+                            self.out_dir, 'x.pth', **self._save_options(self.by_epoch))
         if self.out_dir is None:
             self.out_dir = runner.work_dir
         elif osp.abspath(self.out_dir) != runner.work_dir:
@@ -328,10 +324,7 @@ class CheckpointHook(Hook):
         if periodic:
             filename = self.filename_tmpl.format(step)
         by_epoch = self.by_epoch and periodic
-        runner.save_checkpoint(self.out_dir, filename, save_optimizer=self.save_optimizer,
-                               save_param_scheduler=self.save_param_scheduler,
-                               by_epoch=by_epoch, file_client_args=self.file_client_args,
-                               backend_args=self.backend_args, **self.args)
+        runner.save_checkpoint(self.out_dir, filename, **self._save_options(by_epoch))
         # what the checkpoint's meta says (an epoch's save comes after its last iteration)
         self._saved_iter = runner.iter if by_epoch else runner.iter + 1
         if runner.rank != 0:

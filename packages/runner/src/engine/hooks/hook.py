@@ -200,9 +200,18 @@ def int_options(hook: str, **options) -> list:
     """
     values = []
     for name, value in options.items():
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if type(value) is bool or not isinstance(value, numbers.Integral):
+        whole = as_whole_int(value)
+        if whole is None:
             raise TypeError(f'{hook}: {name} must be an int, but got {value!r}')
-        values.append(int(value))
+        values.append(whole)
     return values
+
+
+def as_whole_int(value) -> Optional[int]:
+    """``value`` as an int when it is a whole number (numpy ints and ``1e9`` included,
+    bools not), else None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if type(value) is bool or not isinstance(value, numbers.Integral):
+        return None
+    return int(value)

@@ -30,6 +30,7 @@ from engine.registry import (
     OPTIM_WRAPPERS,
     PARAM_SCHEDULERS,
 )
+from engine.utils.call_arguments import accepted_arguments, did_you_mean
 
 logger = logging.getLogger(__name__)
 
@@ -113,17 +114,17 @@ def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = 
 
 def _check_dataloader_fields(cfg: dict) -> None:
     """A misspelled DataLoader argument, named with the nearest real one."""
-    import difflib
     import inspect
 
-    params = inspect.signature(DataLoader).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return  # a DataLoader that takes anything: let it judge
-    accepted = list(params)
+    try:
+        inspect.signature(DataLoader).bind(None, **cfg)  # None: the dataset
+        return
+    except TypeError:  # some key is not DataLoader's: which one
+        pass
+    accepted = accepted_arguments(DataLoader) or []
     for key in cfg:
         if key not in accepted:
-            close = difflib.get_close_matches(key, accepted, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ''
+            hint = did_you_mean(key, accepted, n=1)
             raise TypeError(f'dataloader config: {key!r} is not an argument of DataLoader '
                             f'(it takes {", ".join(accepted[1:])}).{hint}')
 
@@ -263,21 +264,6 @@ def check_param_scheduler_shape(scheduler) -> None:
         return
     raise TypeError('`param_scheduler` should be a `_ParamScheduler`, `dict`, or a list of '
                     f'them, but got {type(scheduler)}')
-
-
-def check_arguments(target: Callable, option: str, cfg: dict, **default_args) -> None:
-    """TypeError naming ``option`` when ``cfg`` does not fit ``target``'s signature.
-
-    For loops, checked before the loop is built: building it builds its dataloader,
-    whose own TypeErrors (a dataset's misspelled field) are not about ``option``.
-    """
-    import inspect
-
-    try:
-        inspect.signature(target).bind(**cfg, **default_args)
-    except TypeError as err:
-        name = getattr(target, '__name__', repr(target))
-        raise TypeError(f'invalid {option} for {name}: {err}') from err
 
 
 def build_log_processor(log_processor: Union[LogProcessor, dict, None]) -> LogProcessor:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import logging
-import numbers
 import sys
 import time
 import warnings
@@ -21,6 +20,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from engine.evaluator import Evaluator
+from engine.hooks.hook import as_whole_int
 from engine.registry import LOOPS
 from engine.utils import ProgressBar
 
@@ -47,13 +47,12 @@ def _dynamic_schedule(val_interval: int, dynamic_intervals: Optional[Sequence]):
 
 def _positive_interval(interval) -> int:
     # taken modulo every epoch/iteration: 0 would fail there, far from the config
-    whole = isinstance(interval, numbers.Integral) or (
-        isinstance(interval, float) and interval.is_integer())
-    if isinstance(interval, bool) or not whole or interval <= 0:
+    whole = as_whole_int(interval)
+    if whole is None or whole <= 0:
         raise ValueError(f'train_cfg: val_interval and the intervals of dynamic_intervals '
                          f'must be positive ints, got {interval!r}; to train without '
                          f'validation, leave out val_dataloader, val_cfg and val_evaluator')
-    return int(interval)
+    return whole
 
 
 def _set_nonfinite_policy(runner, policy: Optional[str]) -> None:

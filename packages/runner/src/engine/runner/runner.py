@@ -56,6 +56,7 @@ from engine.registry import (
     DefaultScope,
     count_registered_modules,
 )
+from engine.utils.call_arguments import check_arguments
 from engine.utils.dl_utils import raise_open_file_limit, set_multi_processing
 from engine.visualization import Visualizer
 
@@ -202,7 +203,8 @@ class Runner:
         self.setup_env(env_cfg)
 
         self._randomness_cfg = dict(randomness or _DEFAULT_RANDOMNESS)
-        builders.check_arguments(self.set_randomness, 'randomness', self._randomness_cfg)
+        check_arguments(self.set_randomness, 'invalid randomness for set_randomness',
+                        **self._randomness_cfg)
         self.set_randomness(**self._randomness_cfg)
 
         self._experiment_name = self._unique_experiment_name(experiment_name)
@@ -518,8 +520,9 @@ class Runner:
         if needed not in cfg:
             raise KeyError(f'train_cfg with by_epoch={by_epoch} needs `{needed}`, '
                            f'got keys {sorted(cfg)}')
-        builders.check_arguments(loop_type, 'train_cfg', cfg, runner=self,
-                                 dataloader=dataloader)
+        # before building: the loop's dataloader raises TypeErrors that are not about train_cfg
+        check_arguments(loop_type, f'invalid train_cfg for {loop_type.__name__}', **cfg,
+                        runner=self, dataloader=dataloader)
         return loop_type(**cfg, runner=self, dataloader=dataloader)
 
     def _build_eval_loop(self, loop, default_type, what: str, dataloader, evaluator) -> BaseLoop:
@@ -534,8 +537,8 @@ class Runner:
                             evaluator=loop.get('evaluator', evaluator))
         if 'type' in cfg:
             return LOOPS.build(cfg, default_args=default_args)
-        builders.check_arguments(default_type, what.replace('_loop', '_cfg'), cfg,
-                                 **default_args)
+        check_arguments(default_type, f"invalid {what.replace('_loop', '_cfg')} for "
+                        f'{default_type.__name__}', **cfg, **default_args)
         return default_type(**cfg, **default_args)
 
     def build_val_loop(self, loop: Union[BaseLoop, dict]) -> BaseLoop:

@@ -13,6 +13,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.optim import Optimizer
 
 from engine.registry import OPTIM_WRAPPERS
+from engine.utils.call_arguments import check_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -32,19 +33,6 @@ def _current_message_hub() -> Any:
 
 def _has_batch_norm(model: nn.Module) -> bool:
     return any(isinstance(m, _BatchNorm) for m in model.modules())
-
-
-def _check_clip_arguments(clip_type: str, kwargs: dict) -> None:
-    """Fail at construction, not at the first update, on a misspelled clip_grad field."""
-    import inspect
-
-    clip = nn.utils.clip_grad_norm_ if clip_type == 'norm' else nn.utils.clip_grad_value_
-    try:
-        inspect.signature(clip).bind(None, **kwargs)  # None: the parameters
-    except TypeError as err:
-        accepted = list(inspect.signature(clip).parameters)[1:]
-        raise TypeError(f'clip_grad={kwargs!r} does not fit {clip.__name__}: {err} '
-                        f'(it takes {", ".join(accepted)})') from err
 
 
 @OPTIM_WRAPPERS.register_module(name=['OptimWrapper', 'OptimizerWrapper'])
@@ -91,7 +79,10 @@ class OptimWrapper:
                                  f'but got {clip_type!r}')
             assert kwargs, ('`clip_grad` needs the arguments of the clipping function '
                             f'besides `type`, but got {clip_grad!r}')
-            _check_clip_arguments(clip_type, kwargs)
+            # a misspelled field fails now, not at the first update
+            clip = nn.utils.clip_grad_norm_ if clip_type == 'norm' else nn.utils.clip_grad_value_
+            check_arguments(clip, f'clip_grad={kwargs!r} does not fit {clip.__name__}',
+                            None, **kwargs)  # None: the parameters
             self._clip_type = clip_type
             self.clip_grad_kwargs = kwargs
         self._accumulative_counts = accumulative_counts
