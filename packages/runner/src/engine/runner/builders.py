@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import signal
 from functools import partial
 from typing import Callable, Optional, Union
 
 import torch.nn as nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from engine.dataset import COLLATE_FUNCTIONS, worker_init_fn
+from engine.device import get_device
 from engine.dist import get_rank
 from engine.evaluator import Evaluator
 from engine.logging import LogProcessor
+from engine.model import MMDistributedDataParallel, convert_sync_batchnorm
 from engine.optim import OptimWrapper, OptimWrapperDict, _ParamScheduler, build_optim_wrapper
 from engine.registry import (
     DATA_SAMPLERS,
     DATASETS,
     EVALUATOR,
     LOG_PROCESSORS,
+    MODEL_WRAPPERS,
     OPTIM_WRAPPERS,
     PARAM_SCHEDULERS,
 )
@@ -277,3 +282,29 @@ def build_log_processor(log_processor: Union[LogProcessor, dict, None]) -> LogPr
     cfg = copy.deepcopy(log_processor)
     cfg.setdefault('type', LogProcessor)  # through the registry: its errors name the fields
     return LOG_PROCESSORS.build(cfg)
+
+
+def wrap_distributed(model: nn.Module, model_wrapper_cfg: Optional[dict],
+                     sync_bn: Optional[str] = None,
+                     find_unused_parameters: bool = False) -> nn.Module:
+    """``model`` (already on its device) in the wrapper of a distributed run.
+
+    Without ``model_wrapper_cfg`` it is a ``MMDistributedDataParallel``; a config
+    that names only DDP options gets that type too. ``sync_bn`` (the config's
+    top-level ``sync_bn``) converts BatchNorm layers first.
+    """
+    if sync_bn is not None:
+        model = convert_sync_batchnorm(model, implementation=sync_bn)
+    device_ids = [int(os.environ.get('LOCAL_RANK', 0))] if get_device() == 'cuda' else None
+    if model_wrapper_cfg is None:
+        return MMDistributedDataParallel(module=model, device_ids=device_ids,
+                                         broadcast_buffers=False,
+                                         find_unused_parameters=find_unused_parameters)
+    cfg = dict(model_wrapper_cfg)
+    cfg.setdefault('type', 'MMDistributedDataParallel')  # e.g. only DDP's options
+    wrapper_type = (MODEL_WRAPPERS.get(cfg['type']) if isinstance(cfg['type'], str)
+                    else cfg['type'])
+    default_args = dict(module=model)
+    if isinstance(wrapper_type, type) and issubclass(wrapper_type, DistributedDataParallel):
+        default_args['device_ids'] = device_ids
+    return MODEL_WRAPPERS.build(cfg, default_args=default_args)

@@ -39,17 +39,11 @@ from engine.evaluator import Evaluator
 from engine.fileio.io import check_args_conflict
 from engine.hooks import Hook
 from engine.logging import LogProcessor, MessageHub, MMLogger
-from engine.model import (
-    MMDistributedDataParallel,
-    convert_sync_batchnorm,
-    is_model_wrapper,
-    revert_sync_batchnorm,
-)
+from engine.model import is_model_wrapper, revert_sync_batchnorm
 from engine.optim import OptimWrapper, OptimWrapperDict
 from engine.registry import (
     HOOKS,
     LOOPS,
-    MODEL_WRAPPERS,
     MODELS,
     RUNNERS,
     VISUALIZERS,
@@ -457,23 +451,9 @@ class Runner:
                              'layers in the model will be automatically reverted to '
                              'BatchNormXd layers if they are used.')
             return revert_sync_batchnorm(model)
-        if self.cfg.get('sync_bn') is not None:
-            model = convert_sync_batchnorm(model, implementation=self.cfg.sync_bn)
-        device_ids = ([int(os.environ.get('LOCAL_RANK', 0))]
-                      if get_device() == 'cuda' else None)
-        if model_wrapper_cfg is None:
-            return MMDistributedDataParallel(
-                module=model, device_ids=device_ids, broadcast_buffers=False,
-                find_unused_parameters=self.cfg.get('find_unused_parameters', False))
-        cfg = dict(model_wrapper_cfg)
-        cfg.setdefault('type', 'MMDistributedDataParallel')  # e.g. only DDP's options
-        wrapper_type = MODEL_WRAPPERS.get(cfg['type']) if isinstance(cfg['type'], str) \
-            else cfg['type']
-        default_args = dict(module=model)
-        if isinstance(wrapper_type, type) and issubclass(
-                wrapper_type, torch.nn.parallel.DistributedDataParallel):
-            default_args['device_ids'] = device_ids
-        return MODEL_WRAPPERS.build(cfg, default_args=default_args)
+        return builders.wrap_distributed(model, model_wrapper_cfg, sync_bn=self.cfg.get('sync_bn'),
+                                find_unused_parameters=self.cfg.get('find_unused_parameters',
+                                                                    False))
 
     @staticmethod
     def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = None,
