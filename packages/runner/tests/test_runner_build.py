@@ -397,3 +397,18 @@ def test_loader_objects_get_the_worker_sigterm_setup_once_and_keep_their_init():
     assert list(loader) == [('_end_worker_later', 1234)] * 2
     plain = DataLoader(_WorkerSignalProbe(), num_workers=0)
     assert build_dataloader(plain).worker_init_fn is None  # no workers, nothing to set up
+
+
+def test_persistent_workers_started_before_the_runner_are_restarted_with_the_setup():
+    import signal
+
+    from engine.runner.builders import build_dataloader
+
+    loader = DataLoader(_WorkerSignalProbe(), batch_size=1, num_workers=1,
+                        persistent_workers=True, collate_fn=lambda batch: batch[0])
+    # user code iterates the loader first: its worker keeps SIGTERM's default action
+    assert [handler for handler, _ in loader] == [str(signal.SIG_DFL)] * 2
+    assert build_dataloader(loader) is loader
+    # a persistent worker would be reused as it is: it is replaced by one set up
+    assert [handler for handler, _ in loader] == ['_end_worker_later'] * 2
+    assert [handler for handler, _ in loader] == ['_end_worker_later'] * 2

@@ -54,11 +54,15 @@ def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = 
     """A DataLoader from a config dict (dataset, sampler, collate_fn, ...).
 
     A DataLoader given as an object is returned as it is, except that its workers
-    get the same SIGTERM set-up as a config-built loader's (see ``start_worker``).
+    get the same SIGTERM set-up as a config-built loader's (see ``start_worker``);
+    persistent workers that are already running are restarted to get it.
     """
     if isinstance(dataloader, DataLoader):
         if dataloader.num_workers > 0:
-            dataloader.worker_init_fn = _with_worker_setup(dataloader.worker_init_fn)
+            init_fn = _with_worker_setup(dataloader.worker_init_fn)
+            if init_fn is not dataloader.worker_init_fn:
+                dataloader.worker_init_fn = init_fn
+                _restart_persistent_workers(dataloader)
         return dataloader
     if not isinstance(dataloader, dict):
         raise TypeError(f'dataloader must be a DataLoader or a dict, got {type(dataloader)}')
@@ -132,6 +136,21 @@ def _check_dataloader_fields(cfg: dict) -> None:
             hint = did_you_mean(key, accepted, n=1)
             raise TypeError(f'dataloader config: {key!r} is not an argument of DataLoader '
                             f'(it takes {", ".join(accepted[1:])}).{hint}')
+
+
+def _restart_persistent_workers(dataloader: DataLoader) -> None:
+    """End the workers a persistent loader started before it got the worker set-up.
+
+    They would keep the SIGTERM handling they were forked with, and be reused by
+    every later epoch; the next ``iter()`` starts new ones that run the set-up.
+    """
+    iterator = getattr(dataloader, '_iterator', None)  # set only with persistent_workers
+    shutdown = getattr(iterator, '_shutdown_workers', None)
+    if shutdown is not None:
+        logger.info('restarting the workers of a persistent DataLoader that were started '
+                    'before the Runner set them up')
+        shutdown()
+        dataloader._iterator = None
 
 
 def _with_worker_setup(init_fn: Optional[Callable]) -> Callable:
