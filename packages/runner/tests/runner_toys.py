@@ -11,6 +11,7 @@ import torch.nn as nn
 from torch.utils.data import Dataset
 
 from engine.evaluator import BaseMetric
+from engine.hooks import Hook
 from engine.model import BaseModel
 from engine.registry import DATASETS, METRICS, MODELS
 
@@ -96,6 +97,18 @@ class ScriptedMetric(BaseMetric):
                for key, values in self.scores.items()}
         self.calls += 1
         return out
+
+
+class CrashAt(Hook):
+    """Raises before training iteration ``at``: the run 'dies' there, as a crash
+    would end it (what was saved before stays; nothing after is written)."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter == self.at:
+            raise RuntimeError(f'simulated crash at iteration {self.at}')
 
 
 def toy_runner_cfg(work_dir, **overrides) -> dict:

@@ -6,9 +6,9 @@ import os.path as osp
 
 import pytest
 import torch
-from runner_toys import toy_runner_cfg
+from runner_toys import CrashAt, toy_runner_cfg
 
-from engine.hooks import CheckpointHook, Hook
+from engine.hooks import CheckpointHook
 from engine.runner import Runner, find_latest_checkpoint
 
 
@@ -54,16 +54,11 @@ def test_max_keep_ckpts_doc_example(tmp_path):
 
 def test_max_keep_ckpts_holds_across_a_crash_and_resume(tmp_path):
     # the files to delete follow from the step, not from a list the crash would lose
-    class CrashAt(Hook):
-        def before_train_epoch(self, runner):
-            if runner.epoch == 7:
-                raise RuntimeError('simulated crash')
-
     hooks = dict(logger=None, checkpoint=dict(type='CheckpointHook', interval=2,
                                               max_keep_ckpts=2))
     with pytest.raises(RuntimeError, match='simulated crash'):
         Runner(**small_cfg(tmp_path, epochs=10, default_hooks=hooks,
-                           custom_hooks=[CrashAt()])).train()
+                           custom_hooks=[CrashAt(7)])).train()  # epoch 7: 1 batch an epoch
     assert _pth(tmp_path) == ['epoch_4.pth', 'epoch_6.pth']
     resumed = Runner(**small_cfg(tmp_path, epochs=10, default_hooks=hooks, resume=True))
     resumed.train()

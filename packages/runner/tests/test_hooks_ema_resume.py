@@ -8,21 +8,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from runner_toys import toy_runner_cfg
+from runner_toys import CrashAt, toy_runner_cfg
 
-from engine.hooks import EMAHook, Hook
+from engine.hooks import EMAHook
 from engine.runner import Runner
-
-
-class CrashAt(Hook):
-    """Raises before training iteration ``at``: the process 'dies' there."""
-
-    def __init__(self, at: int) -> None:
-        self.at = at
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        if runner.iter == self.at:
-            raise RuntimeError(f'simulated crash at iteration {self.at}')
 
 
 def _cfg(work_dir, by_epoch: bool, **overrides) -> dict:

@@ -8,20 +8,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from runner_toys import toy_runner_cfg
+from runner_toys import CrashAt, toy_runner_cfg
 
-from engine.hooks import Hook
 from engine.runner import Runner
-
-
-class CrashAt(Hook):
-    def __init__(self, at: int) -> None:
-        self.at = at
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        if runner.iter == self.at:
-            raise RuntimeError(f'simulated crash at iteration {self.at}')
-
 
 VARIANTS = {
     'amp': dict(type='AmpOptimWrapper', dtype='bfloat16',
