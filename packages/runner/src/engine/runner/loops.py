@@ -14,6 +14,7 @@ import logging
 import sys
 import time
 import warnings
+from operator import attrgetter
 from typing import Optional, Sequence, Union
 
 import torch
@@ -93,21 +94,12 @@ class _TrainLoop(BaseLoop):
         self.dynamic_milestones, self.dynamic_intervals = _dynamic_schedule(
             val_interval, dynamic_intervals)
 
-    @property
-    def max_epochs(self) -> int:
-        return self._max_epochs
-
-    @property
-    def max_iters(self) -> int:
-        return self._max_iters
-
-    @property
-    def epoch(self) -> int:
-        return self._epoch
-
-    @property
-    def iter(self) -> int:
-        return self._iter
+    # Read-only views of the counters. Hooks read them every iteration (through
+    # runner.iter and friends): a C getter spares a Python call per read.
+    max_epochs = property(attrgetter('_max_epochs'), doc='Total epochs to train.')
+    max_iters = property(attrgetter('_max_iters'), doc='Total iterations to train.')
+    epoch = property(attrgetter('_epoch'), doc='Epochs finished so far.')
+    iter = property(attrgetter('_iter'), doc='Iterations finished so far.')
 
     def _interval_after(self, count: int) -> int:
         """The validation interval in force after ``count`` finished epochs (iterations)."""
