@@ -90,6 +90,10 @@ def test_parse_losses_edge_cases():
         model.parse_losses({'loss_cls': torch.tensor(1.), 'error_key': {}})
     with pytest.raises(TypeError, match='mixed is not a tensor'):
         model.parse_losses({'mixed': [torch.tensor(1.), 2.0]})
+    # a forward(mode='loss') that returned the loss itself, not a dict of losses
+    with pytest.raises(TypeError, match=r"dict of losses that forward\(\.\.\., mode='loss'\) "
+                                        r'returns .* but got Tensor'):
+        model.parse_losses(torch.tensor(1.))
     total, log_vars = model.parse_losses({'acc': torch.tensor(1.)})
     assert total == 0 and log_vars['loss'] == 0
     total, log_vars = model.parse_losses({'loss_empty': [], 'loss_b': torch.tensor(2.)})

@@ -162,7 +162,14 @@ class BaseModel(BaseModule):
         log_vars: OrderedDict[str, torch.Tensor] = OrderedDict()
         total: Any = None
         Tensor = torch.Tensor
-        for name, value in losses.items():
+        try:
+            items = losses.items()
+        except AttributeError:  # a forward that returned the loss tensor itself, say
+            raise TypeError(
+                "parse_losses expects the dict of losses that forward(..., mode='loss') "
+                f'returns (name -> tensor or list of tensors), but got {type(losses).__name__}'
+            ) from None
+        for name, value in items:
             if isinstance(value, Tensor):
                 reduced = value if value.dim() == 0 else value.mean()
             elif isinstance(value, list) and all(isinstance(v, Tensor) for v in value):
