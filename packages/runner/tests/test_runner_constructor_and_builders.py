@@ -622,6 +622,13 @@ def test_error_messages_keep_the_reference_fragments(tmp_path):
     with pytest.raises(ValueError, match='each item mush be an optimizer object'):
         runner.build_optim_wrapper(dict(key1=wrapper, key2=dict(
             type='OptimWrapper', optimizer=dict(type='Adam', lr=0.01))))
+    # mmcv's `optimizer=dict(type='SGD', ...)` moved into optim_wrapper without its level
+    with pytest.raises(ValueError, match=r"'SGD' is an optimizer, which goes inside the "
+                                         r"wrapper: optim_wrapper=dict\(optimizer=dict\("
+                                         r"type='SGD', lr=0.1, momentum=0.9\)\)"):
+        runner.build_optim_wrapper(dict(type='SGD', lr=0.1, momentum=0.9))
+    with pytest.raises(ValueError, match="of type 'AmpOptimWrapper' needs an `optimizer` key"):
+        runner.build_optim_wrapper(dict(type='AmpOptimWrapper', loss_scale='dynamic'))
     with pytest.raises(TypeError, match='collate_fn should be a dict or callable object'):
         Runner.build_dataloader(dict(dataset=ToyDataset(4), collate_fn='collate_fn'))
 

@@ -218,8 +218,24 @@ def build_optim_wrapper_for(model: nn.Module, optim_wrapper) -> Union[OptimWrapp
             # the reference release's wording, typo included: code matches on it
             raise ValueError('each item mush be an optimizer object when "type" and '
                              f'"constructor" are not in optimizer: optim_wrapper[{name!r}] '
-                             f'should be an OptimWrapper, but got {type(value)}')
+                             f'should be an OptimWrapper, but got {type(value)}'
+                             f'{_missing_optimizer_hint(optim_wrapper)}')
     return OptimWrapperDict(**optim_wrapper)
+
+
+def _missing_optimizer_hint(cfg: dict) -> str:
+    """What to write instead, for a wrapper config without its ``optimizer`` key."""
+    from engine.registry import OPTIMIZERS
+
+    kind = cfg.get('type')
+    if not isinstance(kind, str):
+        return ''
+    if OPTIMIZERS.get(kind) is not None:  # mmcv's `optimizer=dict(type='SGD', ...)`, moved
+        settings = ', '.join(f'{k}={v!r}' for k, v in cfg.items() if k != 'type')
+        return (f". {kind!r} is an optimizer, which goes inside the wrapper: "
+                f"optim_wrapper=dict(optimizer=dict(type={kind!r}{', ' if settings else ''}"
+                f"{settings}))")
+    return f". An optim_wrapper of type {kind!r} needs an `optimizer` key"
 
 
 def _build_schedulers_for(optim_wrapper: OptimWrapper, scheduler, epoch_length: Optional[int],
