@@ -632,6 +632,8 @@ def test_error_messages_keep_the_reference_fragments(tmp_path):
     with pytest.raises(TypeError, match='collate_fn should be a dict or callable object'):
         Runner.build_dataloader(dict(dataset=ToyDataset(4), collate_fn='collate_fn'))
 
+    with pytest.raises(TypeError, match='work_dir should be a path'):
+        Runner(model=ToyModel(), work_dir=None)
     bare = Runner(model=ToyModel(), work_dir=str(tmp_path), log_level='WARNING')
     for run in (bare.train, bare.val, bare.test):
         with pytest.raises(RuntimeError, match='should not be None'):

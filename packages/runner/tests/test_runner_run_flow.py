@@ -198,6 +198,11 @@ def test_default_hooks_merge_replace_add_and_remove(tmp_path):
     assert runner.hooks[2] is timer and runner.hooks[-1].interval == 3
     plain = Runner(model=ToyModel(), work_dir=str(tmp_path), log_level='WARNING')
     assert plain.hooks[-1].interval == 1
+    # a default hook's options without its type: the hook is replaced whole, so it is named
+    with pytest.raises(KeyError, match=r"default_hooks\['checkpoint'\] has no 'type'.*"
+                                       r"dict\(type='CheckpointHook', interval=2\)"):
+        Runner(model=ToyModel(), work_dir=str(tmp_path), log_level='WARNING',
+               default_hooks=dict(checkpoint=dict(interval=2)))
     assert [h.priority for h in plain.hooks] == ['VERY_HIGH', 'NORMAL', 'NORMAL',
                                                  'BELOW_NORMAL', 'LOW', 'VERY_LOW']
 

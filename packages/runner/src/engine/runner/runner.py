@@ -150,6 +150,8 @@ class Runner:
         if not isinstance(resume, (bool, str)) or resume == '':
             raise TypeError(f'resume must be True/False, \'auto\' or a checkpoint path, '
                             f'but got {resume!r}')
+        if not isinstance(work_dir, (str, os.PathLike)):
+            raise TypeError(f'work_dir should be a path (str), but got {work_dir!r}')
         self._work_dir = osp.abspath(work_dir)
         os.makedirs(self._work_dir, exist_ok=True)
 
@@ -606,6 +608,13 @@ class Runner:
                     f'default hooks: {list(default)}')
                 del default[key]
             else:
+                if isinstance(value, dict) and 'type' not in value and key in default:
+                    # replaced whole, as in the reference: say so rather than the build error
+                    example = ', '.join([f"type={default[key]['type']!r}"]
+                                        + [f'{k}={v!r}' for k, v in value.items()])
+                    raise KeyError(f"default_hooks[{key!r}] has no 'type': a hook given here "
+                                   f'replaces the default one whole, so name it: '
+                                   f'dict({example}), got {value!r}')
                 default[key] = value
         for hook in default.values():
             self.register_hook(hook)
