@@ -618,6 +618,13 @@ def test_error_messages_keep_the_reference_fragments(tmp_path):
             build(['invalid-type'])
     with pytest.raises(TypeError, match='evaluator should be'):
         runner.build_evaluator(ToyMetric())  # a metric alone is not an evaluator
+    with pytest.raises(TypeError, match=r'a metric object goes in a list, \[metric\], or '
+                                        r'Evaluator\(metric\)'):
+        runner.build_evaluator(ToyMetric())
+    with pytest.raises(AssertionError, match=r'ToyMetric is a metric class; pass '
+                                             r'dict\(type=ToyMetric\)'):
+        Runner(**toy_runner_cfg(tmp_path, val_evaluator=ToyMetric)).val()
+    assert isinstance(runner.build_evaluator([ToyMetric()]), Evaluator)  # the way it says
     wrapper = OptimWrapper(torch.optim.SGD(runner.model.parameters(), lr=0.1))
     with pytest.raises(ValueError, match='each item mush be an optimizer object'):
         runner.build_optim_wrapper(dict(key1=wrapper, key2=dict(

@@ -194,7 +194,19 @@ def build_evaluator(evaluator: Union[Evaluator, dict, list]) -> Evaluator:
     if isinstance(evaluator, list):
         return Evaluator(evaluator)
     raise TypeError('evaluator should be one of dict, list of dict, and Evaluator, '
-                    f'but got {evaluator!r}')
+                    f'but got {evaluator!r}{metric_hint(evaluator)}')
+
+
+def metric_hint(evaluator) -> str:
+    """How to pass a metric object (or class) where an evaluator is expected."""
+    from engine.evaluator import BaseMetric
+
+    if isinstance(evaluator, BaseMetric):
+        return ': a metric object goes in a list, [metric], or Evaluator(metric)'
+    if isinstance(evaluator, type) and issubclass(evaluator, BaseMetric):
+        return (f': {evaluator.__name__} is a metric class; pass dict(type={evaluator.__name__})'
+                ' or a list of metric objects')
+    return ''
 
 
 def build_optim_wrapper_for(model: nn.Module, optim_wrapper) -> Union[OptimWrapper,

@@ -27,6 +27,7 @@ from engine.utils import ProgressBar
 
 from .amp import autocast
 from .base_loop import BaseLoop
+from .builders import metric_hint
 from .hook_dispatch import call_iter_hooks
 from .utils import preserved_rng_state
 
@@ -350,7 +351,8 @@ class _EvalLoop(BaseLoop):
             self.evaluator = runner.build_evaluator(evaluator)
         else:
             assert isinstance(evaluator, Evaluator), (
-                f'evaluator must be an Evaluator, a dict or a list, got {type(evaluator)}')
+                f'evaluator must be an Evaluator, a dict or a list, got {type(evaluator)}'
+                f'{metric_hint(evaluator)}')
             self.evaluator = evaluator
         _set_dataset_meta(runner, self.dataloader, self.evaluator, runner.visualizer)
         self.fp16 = fp16
