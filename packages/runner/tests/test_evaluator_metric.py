@@ -113,6 +113,19 @@ def test_bad_metrics():
         Evaluator(dict(type="NoSuchMetric"))
 
 
+def test_compute_metrics_returning_a_number_is_named():
+    class MeanOnly(EvalToyMetric):
+        def compute_metrics(self, results):
+            return 0.5  # forgot the dict
+
+    evaluator = Evaluator(MeanOnly())
+    for data_batch, data_samples in batches(4, 2):
+        evaluator.process(data_samples, data_batch)
+    with pytest.raises(TypeError, match="MeanOnly.compute_metrics should return a dict of "
+                                        "metric names to values, but got float: 0.5"):
+        evaluator.evaluate(4)
+
+
 def test_offline_evaluate_chunks():
     metric = EvalToyMetric()
     evaluator = Evaluator(metric)

@@ -84,6 +84,10 @@ class BaseMetric(metaclass=ABCMeta):
         results = collect_results(self.results, size, self.collect_device)
         if is_main_process():
             metrics = self.compute_metrics(_to_cpu(results))
+            if not isinstance(metrics, dict):
+                raise TypeError(f"{type(self).__name__}.compute_metrics should return a dict of "
+                                f"metric names to values, but got {type(metrics).__name__}: "
+                                f"{metrics!r}"[:300])
             if self.prefix:
                 metrics = {f"{self.prefix}/{key}": value for key, value in metrics.items()}
             shared = [metrics]
