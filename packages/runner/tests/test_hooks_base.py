@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import pytest
@@ -207,3 +208,26 @@ def test_generic_override_still_runs_for_training():
     Both().after_train_iter(runner, batch_idx=0)
     Both().after_val_iter(runner, batch_idx=0)
     assert calls == ['train', 'generic']
+
+
+def test_a_method_named_almost_like_a_hook_point_warns_where_the_class_is_defined():
+    with pytest.warns(UserWarning, match=r"Late.after_train_iteration is not a hook point, so "
+                                         r"the Runner will not call it: did you mean "
+                                         r"'after_train_iter'\?") as caught:
+        class Late(Hook):
+            def after_train_iteration(self, runner, batch_idx, data_batch=None, outputs=None):
+                pass
+    assert caught[0].filename == __file__  # points at the class, not at the hook module
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+
+        class Custom(Hook):  # custom points (a loop's own call_hook) are far from the built-ins
+            def after_optimizer_step(self, runner):
+                pass
+
+            def before_backward(self, runner):
+                pass
+
+            def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+                pass

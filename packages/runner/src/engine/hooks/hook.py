@@ -13,6 +13,7 @@ with a ``mode`` argument; overriding those covers all three phases.
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Optional, Sequence, Union
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
@@ -47,6 +48,26 @@ def specialises_generic(method):
     return method
 
 
+def _warn_near_misses(cls: type) -> None:
+    """Warn about a method named almost like a hook point (``after_train_iteration``):
+    the Runner would never call it, and nothing else would say so.
+
+    Only near misses: a custom point (``after_my_step``, run by a loop's own
+    ``runner.call_hook``) is far from every built-in name.
+    """
+    for name, value in vars(cls).items():
+        if (name.startswith(('before_', 'after_')) and name not in HOOK_POINTS
+                and callable(value)):
+            import difflib
+
+            close = difflib.get_close_matches(name, HOOK_POINTS, n=1, cutoff=0.85)
+            if close:
+                warnings.warn(f'{cls.__name__}.{name} is not a hook point, so the Runner will '
+                              f'not call it: did you mean {close[0]!r}? (A custom point runs '
+                              f"only where a loop calls runner.call_hook({name!r}).)",
+                              stacklevel=3)
+
+
 class Hook:
     """Base class of hooks; see the module docstring."""
 
@@ -65,6 +86,7 @@ class Hook:
             if generic in own and point not in own and \
                     getattr(getattr(cls, point), '_specialises_generic', False):
                 setattr(cls, point, getattr(Hook, point))
+        _warn_near_misses(cls)
 
     def before_run(self, runner) -> None:
         """Before the runner starts train, val or test."""
