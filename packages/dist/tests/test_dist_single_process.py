@@ -160,7 +160,8 @@ def test_init_dist_missing_env_names_the_variable(monkeypatch):
     for key in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_LOCAL_RANK'):
         monkeypatch.delenv(key, raising=False)
     start_method = torch.multiprocessing.get_start_method(allow_none=True)
-    with pytest.raises(KeyError, match='RANK'):
+    with pytest.raises(KeyError, match=r"RANK is not set.*started by torchrun.*"
+                                       r"launcher='none'"):
         dist.init_dist('pytorch', backend='gloo')
     with pytest.raises(KeyError, match='SLURM_PROCID'):
         dist.init_dist('slurm', backend='gloo')

@@ -8,6 +8,7 @@ import logging
 import os
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -259,6 +260,9 @@ def test_random_seed_drawn_when_none_and_diff_rank_seed(tmp_path):
     assert runner.seed == 5
     assert set_random_seed(7) == 7 and torch.initial_seed() == 7
     assert isinstance(set_random_seed(), int)
+    assert set_random_seed(np.int64(9)) == 9 and type(set_random_seed(np.int64(9))) is int
+    with pytest.raises(TypeError, match="seed should be an int or None, but got '42'"):
+        Runner(model=ToyModel(), work_dir=str(tmp_path), randomness=dict(seed='42'))
 
 
 def test_environment_log_block(tmp_path):

@@ -232,6 +232,11 @@ def _env_int(name: str) -> int:
 
 def _init_dist_pytorch(backend: str, **kwargs: Any) -> None:
     # torchrun sets RANK/WORLD_SIZE/LOCAL_RANK/MASTER_*; env:// reads them.
+    if 'RANK' not in os.environ:
+        raise KeyError("environment variable RANK is not set; it is required by init_dist for "
+                       "launcher='pytorch', which expects the processes to be started by "
+                       "torchrun (torchrun --nproc_per_node N your_script.py ...); for a "
+                       "single process, use launcher='none'")
     rank = _env_int('RANK')
     local_rank = int(os.environ.get('LOCAL_RANK', rank))
     _set_cuda_device(local_rank)

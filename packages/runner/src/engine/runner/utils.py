@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import numbers
 import random
 from typing import Optional
 
@@ -24,6 +25,9 @@ def set_random_seed(seed: Optional[int] = None, deterministic: bool = False,
     """
     if seed is None:
         seed = sync_random_seed()
+    elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f'seed should be an int or None, but got {seed!r}')
+    seed = int(seed)
     if diff_rank_seed:
         seed += get_rank()
     random.seed(seed)
