@@ -8,7 +8,7 @@ import pytest
 import torch
 from runner_toys import CrashAt, toy_runner_cfg
 
-from engine.hooks import CheckpointHook
+from engine.hooks import CheckpointHook, Hook
 from engine.runner import Runner, find_latest_checkpoint
 
 
@@ -64,6 +64,29 @@ def test_max_keep_ckpts_holds_across_a_crash_and_resume(tmp_path):
     resumed.train()
     assert resumed.epoch == 10
     assert _pth(tmp_path) == ['epoch_10.pth', 'epoch_8.pth']
+
+
+def test_a_failed_run_logs_where_it_stopped_and_the_checkpoint_to_resume_from(tmp_path):
+    hooks = dict(logger=None, checkpoint=dict(type='CheckpointHook', interval=2))
+    runner = Runner(**small_cfg(tmp_path, epochs=5, default_hooks=hooks, log_level='INFO',
+                                custom_hooks=[CrashAt(3)]))
+    with pytest.raises(RuntimeError, match='simulated crash'):
+        runner.train()
+    assert ('Training stopped in iteration 4/5, epoch 4/5 by RuntimeError: simulated crash '
+            f'at iteration 3. The latest checkpoint is {tmp_path / "epoch_2.pth"}: run again '
+            'with resume=True') in _log(runner)
+    # before any checkpoint, and interrupted by the user
+    runner = Runner(**small_cfg(tmp_path / 'b', epochs=5, default_hooks=hooks,
+                                log_level='INFO', custom_hooks=[_Interrupt()]))
+    with pytest.raises(KeyboardInterrupt):
+        runner.train()
+    assert ('Training stopped in iteration 1/5, epoch 1/5 by KeyboardInterrupt. No checkpoint '
+            'was saved before it.') in _log(runner)
+
+
+class _Interrupt(Hook):
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        raise KeyboardInterrupt
 
 
 def test_interval_and_save_last(tmp_path):

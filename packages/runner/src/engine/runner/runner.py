@@ -71,9 +71,10 @@ from .training_state import (
     gather_rng_states,
     restore_training_state,
     resume_latest,
+    stop_report,
     training_checkpoint,
 )
-from .utils import set_random_seed
+from .utils import environment_report, set_random_seed
 
 ConfigType = Union[dict, Config, ConfigDict]
 
@@ -308,20 +309,11 @@ class Runner:
         return unique
 
     def _log_env(self, env_cfg: dict) -> None:
-        from engine.utils.dl_utils import collect_env
-        env = collect_env()
-        lines = ['', '-' * 60, 'System environment:']
-        lines += [f'    {k}: {v}' for k, v in env.items()]
-        lines += ['', 'Runtime environment:']
-        lines += [f'    {k}: {v}' for k, v in env_cfg.items()]
         # the randomness config as given, with the seed actually used
         randomness = dict(self._randomness_cfg, seed=self._seed)
         randomness.setdefault('deterministic', self._deterministic)
-        lines += [f'    {k}: {v}' for k, v in randomness.items()]
-        lines += [f'    Distributed launcher: {self._launcher}',
-                  f'    Distributed training: {self._distributed}',
-                  f'    GPU number: {self._world_size}', '-' * 60]
-        self.logger.info('\n'.join(lines))
+        self.logger.info(environment_report(env_cfg, randomness, self._launcher,
+                                            self._distributed, self._world_size))
         if self.cfg:
             self.logger.info(f'Config:\n{self.cfg.pretty_text}')
 
@@ -668,12 +660,11 @@ class Runner:
     def train(self) -> nn.Module:
         """Train (and validate, when configured); return the trained model."""
         model = self._unwrapped_model
-        if not hasattr(model, 'train_step'):
-            raise MissingStepError(f'If you want to train your model, please make sure your '
-                                   f'model {type(model).__name__} has implemented `train_step`.')
-        if self._val_loop is not None and not hasattr(model, 'val_step'):
-            raise MissingStepError(f'If you want to validate your model, please make sure your '
-                                   f'model {type(model).__name__} has implemented `val_step`.')
+        for step, purpose in (('train_step', 'train'), ('val_step', 'validate')):
+            if not hasattr(model, step) and (step == 'train_step' or self._val_loop is not None):
+                raise MissingStepError(f'If you want to {purpose} your model, please make sure '
+                                       f'your model {type(model).__name__} has implemented '
+                                       f'`{step}`.')
         if self._train_loop is None:
             raise RuntimeError('`self._train_loop` should not be None when calling train '
                                'method. Please provide `train_dataloader`, `train_cfg`, '
@@ -695,6 +686,9 @@ class Runner:
             self.optim_wrapper.initialize_count_status(
                 self.model, self._train_loop.iter, self._train_loop.max_iters)
             return self.train_loop.run()
+        except BaseException as error:  # KeyboardInterrupt too: say where to resume from
+            self.logger.error(stop_report(self, error))
+            raise
         finally:
             # after_run flushes logs and closes backends, also when training fails
             self.call_hook('after_run')

@@ -212,3 +212,29 @@ def restore_training_state(runner, checkpoint: dict, resume_optimizer: bool,
         else:
             for scheduler, state in zip(runner.param_schedulers, saved):
                 scheduler.load_state_dict(state)
+
+
+def stop_report(runner, error: BaseException) -> str:
+    """The log line for a training run that ``error`` ended: where, why, and how to go on.
+
+    The traceback goes to stderr as usual; this line puts the essentials in the
+    run's log file too, which is often all that is kept of a cluster job.
+    """
+    reason = f'{type(error).__name__}: {error}' if str(error) else type(error).__name__
+    try:
+        where = f'iteration {runner.iter + 1}/{runner.max_iters}'
+        if type(runner.train_loop).__name__ != 'IterBasedTrainLoop':
+            where += f', epoch {runner.epoch + 1}/{runner.max_epochs}'
+        save_file = osp.join(runner.work_dir, 'last_checkpoint')
+        latest = None
+        if osp.isfile(save_file):
+            with open(save_file, encoding='utf-8') as f:
+                latest = f.read().strip() or None
+    except Exception:  # a custom loop without counters: the reason alone, never a new error
+        return f'Training stopped by {reason}.'
+    if latest is None:
+        advice = 'No checkpoint was saved before it.'
+    else:
+        advice = (f'The latest checkpoint is {latest}: run again with resume=True '
+                  '(engine train --resume) to continue from it.')
+    return f'Training stopped in {where} by {reason}. {advice}'

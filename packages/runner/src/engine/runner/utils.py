@@ -88,3 +88,19 @@ def preserved_rng_state():
         yield
     finally:
         set_rng_state(rng)
+
+
+def environment_report(env_cfg: dict, randomness: dict, launcher: str, distributed: bool,
+                       world_size: int) -> str:
+    """The block the Runner logs at start: the system, then this run's settings."""
+    from engine.utils.dl_utils import collect_env
+
+    lines = ['', '-' * 60, 'System environment:']
+    lines += [f'    {k}: {v}' for k, v in collect_env().items()]
+    lines += ['', 'Runtime environment:']
+    lines += [f'    {k}: {v}' for k, v in env_cfg.items()]
+    lines += [f'    {k}: {v}' for k, v in randomness.items()]
+    lines += [f'    Distributed launcher: {launcher}',
+              f'    Distributed training: {distributed}',
+              f'    GPU number: {world_size}', '-' * 60]
+    return '\n'.join(lines)
