@@ -7,7 +7,11 @@ default hooks (logger interval 50, no checkpoint during the run). Prints both
 times and the ratio (target: <= 1.15).
 
     hatch run python tools/bench/runner_overhead.py [--iters 4000] [--repeat 3]
-        [--rounds 10] [--round-iters 1000] [--device cpu|cuda]
+        [--rounds 10] [--round-iters 1000] [--device cpu|cuda] [--hidden 64] [--batch 16]
+
+``--hidden`` and ``--batch`` size the workload up: the Runner's cost per step is
+fixed, so its share falls as a step does more work (the target is measured at
+the defaults, the worst case).
 
 With ``--device cuda`` both sides move each batch to the GPU and train there
 (the Runner picks the GPU itself; the raw loop calls ``.to``).
@@ -54,7 +58,7 @@ def make_data(n: int = 1024):
 
 def make_mlp() -> nn.Module:
     torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 10))
+    return nn.Sequential(nn.Linear(32, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
 
 
 # A TensorDataset has no metainfo: the loops warn so on every run (here and in
@@ -62,6 +66,8 @@ def make_mlp() -> nn.Module:
 warnings.filterwarnings('ignore', message='Dataset TensorDataset has no metainfo')
 
 DEVICE = 'cpu'
+HIDDEN = 64  # the MLP's hidden width (--hidden): larger models shrink the Runner's share
+BATCH = 16  # batch size (--batch)
 CLOCK = time.perf_counter  # what both loops are timed with (runner_breakdown.py swaps it)
 COLLATE = default_collate  # what both loops collate with (iteration_times() swaps it)
 
@@ -70,7 +76,7 @@ def _raw_setup(model: nn.Module):
     """What a hand-written loop builds: the model on the device, SGD, a batch iterator."""
     model = model.to(DEVICE)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    loader = DataLoader(make_data(), batch_size=16, sampler=InfiniteSampler(make_data(), seed=0),
+    loader = DataLoader(make_data(), batch_size=BATCH, sampler=InfiniteSampler(make_data(), seed=0),
                         collate_fn=COLLATE)
     return model, optimizer, iter(loader)
 
@@ -136,7 +142,7 @@ def runner_loop(iters: int, default_hooks: Optional[dict] = None) -> float:
     """Seconds ``Runner.train()`` takes for ``iters`` iterations (``BENCH_HOOKS`` by default)."""
     with tempfile.TemporaryDirectory() as work_dir:
         dataset = make_data()
-        loader = DataLoader(dataset, batch_size=16, sampler=InfiniteSampler(dataset, seed=0),
+        loader = DataLoader(dataset, batch_size=BATCH, sampler=InfiniteSampler(dataset, seed=0),
                             collate_fn=COLLATE)
         runner = Runner(
             model=MLPModel(), work_dir=work_dir, train_dataloader=loader,
@@ -210,6 +216,7 @@ def steady_state(runs: int, iters: int) -> None:
 
 
 def main() -> None:
+    global DEVICE, HIDDEN, BATCH
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--iters', type=int, default=4000)
     parser.add_argument('--repeat', type=int, default=3)
@@ -220,9 +227,12 @@ def main() -> None:
                         help='runs timing each iteration (0 skips this measurement)')
     parser.add_argument('--steady-iters', type=int, default=3000)
     parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
+    parser.add_argument('--hidden', type=int, default=HIDDEN,
+                        help='hidden width of the MLP (the target is measured at 64)')
+    parser.add_argument('--batch', type=int, default=BATCH,
+                        help='batch size (the target is measured at 16)')
     args = parser.parse_args()
-    global DEVICE
-    DEVICE = args.device
+    DEVICE, HIDDEN, BATCH = args.device, args.hidden, args.batch
     if DEVICE == 'cpu' and torch.cuda.is_available():
         raise SystemExit('CUDA is visible, so the Runner would train on the GPU: pass '
                          '--device cuda, or hide the GPU with CUDA_VISIBLE_DEVICES=')
@@ -234,7 +244,7 @@ def main() -> None:
         raw.append(raw_loop(args.iters))
         ours.append(runner_loop(args.iters))
     raw_t, ours_t = min(raw), min(ours)
-    print(f'device: {DEVICE}')
+    print(f'device: {DEVICE}, MLP 32-{HIDDEN}-10, batch {BATCH}')
     print(f'{args.repeat} interleaved runs of {args.iters} iterations (min):')
     print(f'  raw PyTorch loop : {raw_t:.3f} s  ({raw_t / args.iters * 1e6:.1f} us/iter)')
     print(f'  engine Runner    : {ours_t:.3f} s  ({ours_t / args.iters * 1e6:.1f} us/iter)')
