@@ -445,9 +445,9 @@ class Runner:
                              'layers in the model will be automatically reverted to '
                              'BatchNormXd layers if they are used.')
             return revert_sync_batchnorm(model)
-        return builders.wrap_distributed(model, model_wrapper_cfg, sync_bn=self.cfg.get('sync_bn'),
-                                find_unused_parameters=self.cfg.get('find_unused_parameters',
-                                                                    False))
+        return builders.wrap_distributed(
+            model, model_wrapper_cfg, sync_bn=self.cfg.get('sync_bn'),
+            find_unused_parameters=self.cfg.get('find_unused_parameters', False))
 
     @staticmethod
     def build_dataloader(dataloader: Union[DataLoader, dict], seed: Optional[int] = None,

@@ -31,6 +31,7 @@ from .checkpoint import (
     plain_data,
     weights_to_cpu,
 )
+from .loops import EpochBasedTrainLoop
 from .utils import get_rng_state, set_rng_state
 
 
@@ -223,7 +224,7 @@ def stop_report(runner, error: BaseException) -> str:
     reason = f'{type(error).__name__}: {error}' if str(error) else type(error).__name__
     try:
         where = f'iteration {runner.iter + 1}/{runner.max_iters}'
-        if type(runner.train_loop).__name__ != 'IterBasedTrainLoop':
+        if isinstance(runner.train_loop, EpochBasedTrainLoop):
             where += f', epoch {runner.epoch + 1}/{runner.max_epochs}'
         save_file = osp.join(runner.work_dir, 'last_checkpoint')
         latest = None
