@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 import inspect
-from typing import List, Union
+from typing import Any, List, Union
 
 import torch
 import torch.nn as nn
 
-from engine.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIMIZERS
+from engine.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 
 from .optimizer_wrapper import OptimWrapper
 
@@ -42,9 +42,21 @@ def build_optim_wrapper(model: nn.Module, cfg: Union[dict, object]) -> OptimWrap
     ``paramwise_cfg`` and the wrapper's own arguments.
     """
     wrapper_cfg = copy.deepcopy(cfg)
+    _check_wrapper_type(wrapper_cfg.get('type'))
     constructor_type = wrapper_cfg.pop('constructor', 'DefaultOptimWrapperConstructor')
     paramwise_cfg = wrapper_cfg.pop('paramwise_cfg', None)
     constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
         dict(type=constructor_type, optim_wrapper_cfg=wrapper_cfg,
              paramwise_cfg=paramwise_cfg))
     return constructor(model)
+
+
+def _check_wrapper_type(wrapper_type: Any) -> None:
+    """An optimizer named as the wrapper's ``type`` (``optim_wrapper=dict(type='SGD', ...)``,
+    mmcv's ``optimizer`` config moved up a level) gets a hint, not a bare registry miss."""
+    if (isinstance(wrapper_type, str) and OPTIM_WRAPPERS.get(wrapper_type) is None
+            and OPTIMIZERS.get(wrapper_type) is not None):
+        raise KeyError(f'optim_wrapper type {wrapper_type!r} is an optimizer, not an optimizer '
+                       f'wrapper: the optimizer goes in optimizer=dict(type={wrapper_type!r}, '
+                       "...), and type names the wrapper ('OptimWrapper', 'AmpOptimWrapper') "
+                       'or is left out')
