@@ -1,5 +1,6 @@
 """custom_imports (CFG-25) and configs of installed packages, ``pkg::`` (CFG-16/17)."""
 
+import re
 import sys
 import uuid
 
@@ -154,6 +155,12 @@ def test_custom_imports_failures(tmp_path, write_cfg):
     assert isinstance(info.value.__cause__, ImportError)
     assert 'not_a_module_xyz' in str(info.value.__cause__)
     assert path in str(info.value)
+    # set in a _base_ file: the message names that file and line, and the one being loaded
+    child = write_cfg(tmp_path, 'child.py', "_base_ = ['./c.py']\nlr = 0.1\n")
+    with pytest.raises(ImportError, match=rf"custom_imports set at {re.escape(path)}:1, "
+                                          rf"loading {re.escape(child)}; the modules must be "
+                                          r"importable"):
+        Config.fromfile(child)
     path = write_cfg(tmp_path, 'd.py', "custom_imports = dict(imports='not_a_module_xyz', "
                                        "allow_failed_imports=True)\n")
     with pytest.warns(UserWarning, match='not_a_module_xyz failed to import and is ignored'):

@@ -78,7 +78,7 @@ class Config:
             filename = path
         cfg_dict, text, trace = load_config_traced(path, use_predefined_variables)
         if import_custom_modules and cfg_dict.get('custom_imports'):
-            _import_custom_modules(cfg_dict['custom_imports'], path)
+            _import_custom_modules(cfg_dict['custom_imports'], path, trace)
         return Config._from_merged(cfg_dict, text, filename, tuple(trace))
 
     @staticmethod
@@ -318,7 +318,7 @@ class Config:
         return other
 
 
-def _import_custom_modules(custom_imports: Any, path: str) -> None:
+def _import_custom_modules(custom_imports: Any, path: str, trace: Any = None) -> None:
     from engine.utils import import_modules_from_strings
 
     if not isinstance(custom_imports, dict):
@@ -328,7 +328,14 @@ def _import_custom_modules(custom_imports: Any, path: str) -> None:
     try:
         import_modules_from_strings(**custom_imports)
     except ImportError as err:
-        raise ImportError(f'Failed to custom import! ({err}; custom_imports of {path})') from err
+        where = path
+        if trace:  # the file (and line) that set it: often a _base_ file, not `path`
+            from .provenance import Explainer
+
+            where = Explainer(trace).source(('custom_imports',)) or path
+        raise ImportError(f'Failed to custom import! ({err}; custom_imports set at {where}, '
+                          f'loading {path}; the modules must be importable: on sys.path or '
+                          'in an installed package)') from err
 
 
 def _serialise(obj: dict, ext: str) -> str | bytes:
