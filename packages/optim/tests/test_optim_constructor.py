@@ -98,9 +98,8 @@ def test_bad_configs_ts27():
         build_optim_wrapper(model, dict(optimizer=dict(type='NoSuchOptimizer', lr=0.01)))
     # an optimizer named as the wrapper (a child config's `type='SGD'` merged into a base
     # optim_wrapper that has its optimizer)
-    with pytest.raises(KeyError, match=r"optim_wrapper type 'SGD' is an optimizer, not an "
-                                       r"optimizer wrapper: the optimizer goes in "
-                                       r"optimizer=dict\(type='SGD'"):
+    with pytest.raises(KeyError, match=r"SGD is not in the optim_wrapper registry: it is an "
+                                       r"optimizer, which goes in optimizer=dict\(type='SGD'"):
         build_optim_wrapper(model, dict(type='SGD', optimizer=dict(type='Adam', lr=0.01)))
     with pytest.raises(KeyError, match='NoSuchWrapper is not in the optim_wrapper registry'):
         build_optim_wrapper(model, dict(type='NoSuchWrapper', optimizer=dict(type='SGD')))

@@ -56,7 +56,8 @@ def _check_wrapper_type(wrapper_type: Any) -> None:
     mmcv's ``optimizer`` config moved up a level) gets a hint, not a bare registry miss."""
     if (isinstance(wrapper_type, str) and OPTIM_WRAPPERS.get(wrapper_type) is None
             and OPTIMIZERS.get(wrapper_type) is not None):
-        raise KeyError(f'optim_wrapper type {wrapper_type!r} is an optimizer, not an optimizer '
-                       f'wrapper: the optimizer goes in optimizer=dict(type={wrapper_type!r}, '
-                       "...), and type names the wrapper ('OptimWrapper', 'AmpOptimWrapper') "
-                       'or is left out')
+        # the registry's own words first: code may match on them
+        raise KeyError(f'{wrapper_type} is not in the optim_wrapper registry: it is an '
+                       f'optimizer, which goes in optimizer=dict(type={wrapper_type!r}, ...), '
+                       "while type names the wrapper ('OptimWrapper', 'AmpOptimWrapper') or is "
+                       'left out')
