@@ -102,3 +102,19 @@ def test_signal_during_validation_stops_there_and_the_resumed_run_validates_agai
     first_val = [line for line in resumed.stdout.splitlines() if line.startswith('VAL')][0]
     assert first_val.split()[1:3] == ['3', '0'], _output(resumed)  # epoch 1's again
     assert 'rank 0 finished at iteration 12' in resumed.stdout
+
+
+@pytest.mark.timeout(300)
+def test_signal_during_a_validation_with_unequal_batches_stops_in_the_shared_batches(tmp_path):
+    """Without padding the ranks have 4 and 3 validation batches: they vote in the first
+    3, so the stop still comes inside the validation, not after it."""
+    work = tmp_path / 'work'
+    stopped = _torchrun(work, tmp_path / 'stopped', 'val-unequal')
+    assert _ended_by_sigterm(stopped), _output(stopped)
+    batches = [line.split()[1:3] for line in stopped.stdout.splitlines()
+               if line.startswith('VAL') and line.endswith('rank 0')]
+    # rank 1 is signalled after batch 1; the vote cast there is read at batch 2
+    assert batches and all(it == '3' for it, _ in batches), _output(stopped)
+    assert len(batches) < 4, _output(stopped)
+    assert 'SIGTERM received during validation: stopping now' in _output(stopped)
+    assert _checkpoints(work) == ['epoch_1.pth'], _output(stopped)

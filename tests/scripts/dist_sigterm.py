@@ -5,9 +5,10 @@
 MODE ``rank1``: at iteration 4 rank 1 alone gets SIGTERM; ``group``: rank 0 sends
 SIGTERM to the whole process group (torchrun's agent and both ranks, as Slurm
 does); ``val``: validation after every epoch, and rank 1 alone gets SIGTERM during
-the first one (after its second batch); ``none``: no signal. ``val`` and
-``none-val`` validate after every epoch, printing ``VAL <iter> <batch>`` per
-batch. Each rank that finishes saves its weights to OUT_DIR.
+the first one (after its second batch); ``val-unequal``: the same, with 4
+validation batches on rank 0 and 3 on rank 1 (no padding); ``none``: no signal.
+``val``, ``val-unequal`` and ``none-val`` validate after every epoch, printing
+``VAL <iter> <batch>`` per batch. Each rank that finishes saves its weights to OUT_DIR.
 """
 
 import os
@@ -48,14 +49,14 @@ class ValBatches(Hook):
 
     def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         print(f'VAL {runner.iter} {batch_idx} rank {runner.rank}', flush=True)
-        if (self.mode == 'val' and runner.rank == 1 and runner.iter == 3
+        if (self.mode in ('val', 'val-unequal') and runner.rank == 1 and runner.iter == 3
                 and batch_idx == 1):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(work_dir: str, out_dir: str, mode: str, resume: bool) -> None:
     StopVote.seconds_between_votes = 0  # every iteration: the stop iteration is exact
-    validates = mode.endswith('val')
+    validates = 'val' in mode
     cfg = toy_runner_cfg(work_dir, launcher='pytorch', resume=resume,
                          env_cfg=dict(dist_cfg=dict(backend='gloo', timeout=30)),
                          train_cfg=dict(by_epoch=True, max_epochs=4,
@@ -66,6 +67,10 @@ def main(work_dir: str, out_dir: str, mode: str, resume: bool) -> None:
                          log_level='INFO')
     if validates:  # 16 samples per rank: 4 validation batches each
         cfg['val_dataloader']['dataset']['size'] = 32
+    if mode == 'val-unequal':  # 13 and 12 samples: 4 and 3 batches
+        cfg['val_dataloader']['dataset']['size'] = 25
+        cfg['val_dataloader']['sampler'] = dict(type='DefaultSampler', shuffle=False,
+                                                round_up=False)
     runner = Runner(**cfg)
     if mode in ('rank1', 'group'):
         runner.register_hook(Preempt(mode))

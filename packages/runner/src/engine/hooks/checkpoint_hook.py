@@ -133,7 +133,7 @@ class CheckpointHook(Hook):
         self.save_on_sigterm = save_on_sigterm
         self._sigterm = DeferredSignal()
         self._stop_vote: Optional[StopVote] = None  # distributed runs
-        self._vote_in_validation = False
+        self._val_votes = 0  # leading validation batches in which every rank votes
         self._training = False  # between before_train and after_train
         self._saved_iter = -1  # the training iterations the last save holds
         self.args = kwargs
@@ -358,15 +358,15 @@ class CheckpointHook(Hook):
 
     def before_val_epoch(self, runner) -> None:
         # A distributed run can stop inside a validation only where every rank polls the
-        # vote equally often: when the ranks have as many validation batches (a padding
-        # sampler, the default). Asked once per validation, of every rank.
-        self._vote_in_validation = False
+        # vote: in the first batches, as many as the rank with the fewest has (all of them
+        # with a padding sampler, the default). Asked once per validation, of every rank.
+        self._val_votes = 0
         if self._training and self._stop_vote is not None:
             try:
                 batches = len(runner.val_dataloader)
-            except TypeError:  # no length (an iterable dataset): a value no other rank sends
-                batches = -1 - runner.rank
-            self._vote_in_validation = self._stop_vote.all_equal(batches)
+            except TypeError:  # no length (an iterable dataset): no votes
+                batches = 0
+            self._val_votes = self._stop_vote.smallest(batches)
 
     def after_val_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                        outputs=None) -> None:
@@ -377,7 +377,7 @@ class CheckpointHook(Hook):
             return
         if self._stop_vote is None:
             stop = self._sigterm.received
-        elif self._vote_in_validation:
+        elif batch_idx < self._val_votes:
             stop = self._stop_vote.poll(self._sigterm.received)
         else:
             return

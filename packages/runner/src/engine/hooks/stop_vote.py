@@ -78,11 +78,11 @@ class StopVote:
             return self._MAX_INTERVAL if self.seconds_between_votes > 0 else 1
         return max(1, min(self._MAX_INTERVAL, round(self.seconds_between_votes / per_iteration)))
 
-    def all_equal(self, value: int) -> bool:
-        """Whether every rank passed the same ``value`` (a collective, like :meth:`poll`)."""
-        both = torch.tensor([value, -value], dtype=torch.int64)
-        dist.all_reduce(both, op=dist.ReduceOp.MAX, group=self._group)
-        return both[0].item() == -both[1].item()
+    def smallest(self, value: int) -> int:
+        """The smallest ``value`` any rank passed (a collective, like :meth:`poll`)."""
+        negated = torch.tensor([-value], dtype=torch.int64)
+        dist.all_reduce(negated, op=dist.ReduceOp.MAX, group=self._group)
+        return -int(negated.item())
 
     def barrier(self) -> None:
         """Wait until every rank is here (e.g. until rank 0 has written a checkpoint)."""
