@@ -86,16 +86,7 @@ def test_signal_during_validation_stops_there_and_the_resumed_run_validates_agai
     """The checkpoint of the epoch before the validation is saved: the ranks agree to
     stop inside the validation instead of finishing it, and save nothing more."""
     work = tmp_path / 'work'
-    stopped = _torchrun(work, tmp_path / 'stopped', 'val')
-    assert _ended_by_sigterm(stopped), _output(stopped)
-    batches = [line.split()[1:3] for line in stopped.stdout.splitlines()
-               if line.startswith('VAL') and line.endswith('rank 0')]
-    # rank 1 is signalled after batch 1 of 4; with a vote at every batch, rank 0
-    # stops no later than batch 2 (the vote is read one batch after it is cast)
-    assert batches and all(it == '3' for it, _ in batches), _output(stopped)
-    assert len(batches) < 4, _output(stopped)
-    assert 'SIGTERM received during validation: stopping now' in _output(stopped)
-    assert _checkpoints(work) == ['epoch_1.pth'], _output(stopped)
+    _stop_inside_the_first_validation(work, tmp_path, 'val')
 
     resumed = _torchrun(work, tmp_path / 'resumed', 'none-val', 'resume')
     assert resumed.returncode == 0, _output(resumed)
@@ -108,12 +99,16 @@ def test_signal_during_validation_stops_there_and_the_resumed_run_validates_agai
 def test_signal_during_a_validation_with_unequal_batches_stops_in_the_shared_batches(tmp_path):
     """Without padding the ranks have 4 and 3 validation batches: they vote in the first
     3, so the stop still comes inside the validation, not after it."""
-    work = tmp_path / 'work'
-    stopped = _torchrun(work, tmp_path / 'stopped', 'val-unequal')
+    _stop_inside_the_first_validation(tmp_path / 'work', tmp_path, 'val-unequal')
+
+
+def _stop_inside_the_first_validation(work: Path, tmp_path: Path, mode: str) -> None:
+    stopped = _torchrun(work, tmp_path / 'stopped', mode)
     assert _ended_by_sigterm(stopped), _output(stopped)
     batches = [line.split()[1:3] for line in stopped.stdout.splitlines()
                if line.startswith('VAL') and line.endswith('rank 0')]
-    # rank 1 is signalled after batch 1; the vote cast there is read at batch 2
+    # rank 1 is signalled after batch 1 of rank 0's 4; with a vote at every batch, rank 0
+    # stops no later than batch 2 (the vote is read one batch after it is cast)
     assert batches and all(it == '3' for it, _ in batches), _output(stopped)
     assert len(batches) < 4, _output(stopped)
     assert 'SIGTERM received during validation: stopping now' in _output(stopped)
