@@ -218,11 +218,11 @@ def _set_cuda_device(index: int) -> None:
         torch.cuda.set_device(index % torch.cuda.device_count())
 
 
-def _env_int(name: str) -> int:
+def _env_int(name: str, hint: str = '') -> int:
     value = os.environ.get(name)
     if value is None:
         raise KeyError(f'environment variable {name} is not set; it is required by '
-                       f'init_dist for this launcher')
+                       f'init_dist for this launcher{hint}')
     try:
         return int(value)
     except ValueError:
@@ -232,12 +232,9 @@ def _env_int(name: str) -> int:
 
 def _init_dist_pytorch(backend: str, **kwargs: Any) -> None:
     # torchrun sets RANK/WORLD_SIZE/LOCAL_RANK/MASTER_*; env:// reads them.
-    if 'RANK' not in os.environ:
-        raise KeyError("environment variable RANK is not set; it is required by init_dist for "
-                       "launcher='pytorch', which expects the processes to be started by "
-                       "torchrun (torchrun --nproc_per_node N your_script.py ...); for a "
-                       "single process, use launcher='none'")
-    rank = _env_int('RANK')
+    rank = _env_int('RANK', hint=" ('pytorch'), which expects the processes to be started by "
+                    'torchrun (torchrun --nproc_per_node N your_script.py ...); for a single '
+                    "process, use launcher='none'")
     local_rank = int(os.environ.get('LOCAL_RANK', rank))
     _set_cuda_device(local_rank)
     _init_process_group(backend, **kwargs)

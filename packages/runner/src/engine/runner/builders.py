@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from engine.dataset import COLLATE_FUNCTIONS, worker_init_fn
 from engine.device import get_device
 from engine.dist import get_rank
-from engine.evaluator import Evaluator
+from engine.evaluator import BaseMetric, Evaluator
 from engine.logging import LogProcessor
 from engine.model import MMDistributedDataParallel, convert_sync_batchnorm
 from engine.optim import OptimWrapper, OptimWrapperDict, _ParamScheduler, build_optim_wrapper
@@ -33,6 +33,7 @@ from engine.registry import (
     LOG_PROCESSORS,
     MODEL_WRAPPERS,
     OPTIM_WRAPPERS,
+    OPTIMIZERS,
     PARAM_SCHEDULERS,
 )
 from engine.utils.call_arguments import accepted_arguments, did_you_mean
@@ -199,8 +200,6 @@ def build_evaluator(evaluator: Union[Evaluator, dict, list]) -> Evaluator:
 
 def metric_hint(evaluator) -> str:
     """How to pass a metric object (or class) where an evaluator is expected."""
-    from engine.evaluator import BaseMetric
-
     if isinstance(evaluator, BaseMetric):
         return ': a metric object goes in a list, [metric], or Evaluator(metric)'
     if isinstance(evaluator, type) and issubclass(evaluator, BaseMetric):
@@ -237,8 +236,6 @@ def build_optim_wrapper_for(model: nn.Module, optim_wrapper) -> Union[OptimWrapp
 
 def _missing_optimizer_hint(cfg: dict) -> str:
     """What to write instead, for a wrapper config without its ``optimizer`` key."""
-    from engine.registry import OPTIMIZERS
-
     kind = cfg.get('type')
     if not isinstance(kind, str):
         return ''

@@ -226,11 +226,9 @@ def stop_report(runner, error: BaseException) -> str:
         where = f'iteration {runner.iter + 1}/{runner.max_iters}'
         if isinstance(runner.train_loop, EpochBasedTrainLoop):
             where += f', epoch {runner.epoch + 1}/{runner.max_epochs}'
-        save_file = osp.join(runner.work_dir, 'last_checkpoint')
-        latest = None
-        if osp.isfile(save_file):
-            with open(save_file, encoding='utf-8') as f:
-                latest = f.read().strip() or None
+        # checked first: find_latest_checkpoint logs a resume message when it is missing
+        latest = (find_latest_checkpoint(runner.work_dir)
+                  if osp.isfile(osp.join(runner.work_dir, 'last_checkpoint')) else None)
     except Exception:  # a custom loop without counters: the reason alone, never a new error
         return f'Training stopped by {reason}.'
     if latest is None:
