@@ -660,11 +660,12 @@ class Runner:
     def train(self) -> nn.Module:
         """Train (and validate, when configured); return the trained model."""
         model = self._unwrapped_model
-        for step, purpose in (('train_step', 'train'), ('val_step', 'validate')):
-            if not hasattr(model, step) and (step == 'train_step' or self._val_loop is not None):
-                raise MissingStepError(f'If you want to {purpose} your model, please make sure '
-                                       f'your model {type(model).__name__} has implemented '
-                                       f'`{step}`.')
+        if not hasattr(model, 'train_step'):
+            raise MissingStepError(f'If you want to train your model, please make sure your '
+                                   f'model {type(model).__name__} has implemented `train_step`.')
+        if self._val_loop is not None and not hasattr(model, 'val_step'):
+            raise MissingStepError(f'If you want to validate your model, please make sure your '
+                                   f'model {type(model).__name__} has implemented `val_step`.')
         if self._train_loop is None:
             raise RuntimeError('`self._train_loop` should not be None when calling train '
                                'method. Please provide `train_dataloader`, `train_cfg`, '
