@@ -15,7 +15,7 @@ from engine.registry import MODELS
 
 from ..base_module import BaseModule
 from .data_preprocessor import BaseDataPreprocessor, _device_of
-from .direct_forward import direct_forward
+from .forwards_directly import forwards_directly
 
 __all__ = ['BaseModel']
 
@@ -121,22 +121,23 @@ class BaseModel(BaseModule):
         optim_wrapper.update_params(parsed_losses)
         # Checked after the update: by now the value is needed for logging
         # anyway, so this adds no extra device synchronisation.
-        if policy == 'raise' and not _is_finite(parsed_losses):
+        if policy == 'raise' and not math.isfinite(  # _is_finite, without its call
+                parsed_losses.item() if isinstance(parsed_losses, torch.Tensor) else parsed_losses):
             _raise_nonfinite(log_vars)
         return log_vars
 
     def _preprocess_and_forward(self, data: Union[dict, tuple, list]) -> Any:
-        # nn.Module finds submodules only after a failed attribute lookup (an
-        # exception built and dropped on every step); ask its registry first
         preprocessor = self._modules.get('data_preprocessor')
-        if preprocessor is None:
-            preprocessor = self.data_preprocessor
-        data = direct_forward(preprocessor)(data, True)
-        if type(self)._run_forward is BaseModel._run_forward:  # not overridden: call directly
+        if (preprocessor is not None and forwards_directly(self, preprocessor)
+                and type(self)._run_forward is BaseModel._run_forward):
+            # the modules' forward methods: nn.Module.__call__ would add nothing
+            data = preprocessor.forward(data, True)
             if type(data) is dict:
-                return direct_forward(self)(**data, mode='loss')
+                return self.forward(**data, mode='loss')
             if type(data) is list or type(data) is tuple:
-                return direct_forward(self)(*data, mode='loss')
+                return self.forward(*data, mode='loss')
+        else:
+            data = self.data_preprocessor(data, True)
         return self._run_forward(data, mode='loss')
 
     def val_step(self, data: Union[dict, tuple, list]) -> list:
