@@ -571,7 +571,7 @@ def test_unknown_attribute_names_itself_and_a_near_miss(tmp_path):
     assert not isinstance(runner._train_loop, dict)  # reading the counter built the loop
     with pytest.raises(AttributeError, match="'Runner' object has no attribute 'experiment_nme'"
                        ) as info:
-        runner.experiment_nme
+        _ = runner.experiment_nme
     assert (info.value.name, info.value.obj) == ('experiment_nme', runner)  # "Did you mean"
     assert not hasattr(runner, 'no_such_thing')
 
