@@ -563,19 +563,6 @@ def test_properties_before_and_after_building(tmp_path):
     assert test_only.param_schedulers is None
 
 
-def test_unknown_attribute_names_itself_and_a_near_miss(tmp_path):
-    # iter/epoch fall back to Runner.__getattr__ before the loop is built; any other
-    # missing name must still fail as a plain AttributeError
-    runner = Runner(**toy_runner_cfg(tmp_path))
-    assert isinstance(runner._train_loop, dict) and runner.iter == 0
-    assert not isinstance(runner._train_loop, dict)  # reading the counter built the loop
-    with pytest.raises(AttributeError, match="'Runner' object has no attribute 'experiment_nme'"
-                       ) as info:
-        _ = runner.experiment_nme
-    assert (info.value.name, info.value.obj) == ('experiment_nme', runner)  # "Did you mean"
-    assert not hasattr(runner, 'no_such_thing')
-
-
 # ----------------------------------------------------------------- RUN-37
 def test_compatibility_names_of_the_doc_examples(tmp_path):
     runner = Runner(**toy_runner_cfg(

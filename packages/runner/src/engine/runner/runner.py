@@ -26,7 +26,6 @@ import os
 import os.path as osp
 import time
 from collections import OrderedDict
-from operator import attrgetter
 from typing import Any, Optional, Union
 
 import torch
@@ -340,18 +339,20 @@ class Runner:
             loop = self.train_loop
         return getattr(loop, name)
 
-    # Hooks read these every iteration: C-level reads of the built loop's
-    # counters, without a Python frame. While the loop is still a config (or
-    # there is none) the read raises AttributeError, and __getattr__ answers.
-    iter = property(attrgetter('_train_loop.iter'), doc='Current training iteration.')
-    epoch = property(attrgetter('_train_loop.epoch'), doc='Current training epoch.')
+    # Hooks read these every iteration: try the built loop first.
+    @property
+    def iter(self) -> int:
+        try:
+            return self._train_loop.iter
+        except AttributeError:
+            return self._train_counter('iter')
 
-    def __getattr__(self, name: str) -> Any:
-        # Python calls this only after normal lookup failed
-        if name in ('iter', 'epoch'):
-            return self._train_counter(name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'",
-                             name=name, obj=self)
+    @property
+    def epoch(self) -> int:
+        try:
+            return self._train_loop.epoch
+        except AttributeError:
+            return self._train_counter('epoch')
 
     max_epochs = property(lambda self: self._train_counter('max_epochs'))
     max_iters = property(lambda self: self._train_counter('max_iters'))
