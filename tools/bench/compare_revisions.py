@@ -6,9 +6,9 @@ can resolve on a shared machine: its load drifts by more than that between two
 runs minutes apart. This script alternates short measurements of the two code
 versions, each in a fresh process, many times, so that drift hits both alike.
 Each measurement is ``runner_overhead.py``'s per-iteration one (5th-percentile
-iteration time, logging iterations weighted in) for the raw loop and the
-Runner, taken in the same process; only the ratio is compared, never the
-absolute times.
+iteration time, logging iterations weighted in): a raw-loop run, then a Runner
+run, in the same process, giving one ratio. The medians of those ratios are
+compared, never absolute times (a burst of load slows whole processes).
 
 The other revision is checked out into a temporary ``git worktree`` and
 imported ahead of the installed packages (its ``packages/*/src`` first on
@@ -45,11 +45,11 @@ def _measure(runs: int, iters: int) -> None:
     logging.getLogger('engine').setLevel(logging.WARNING)
     bench.raw_loop(200), bench.runner_loop(200)  # warm up both paths
     raw, ours = [], []
-    for _ in range(runs):
+    for _ in range(runs):  # interleaved: each ratio pairs two runs seconds apart
         raw.append(bench.steady_quantile(bench.iteration_times(bench.raw_loop, iters), 0.05))
         ours.append(bench.steady_quantile(bench.iteration_times(bench.runner_loop, iters), 0.05,
                                           bench.LOG_INTERVAL))
-    print(json.dumps(dict(raw=statistics.median(raw), runner=statistics.median(ours))))
+    print(json.dumps(dict(raw=raw, runner=ours)))
 
 
 def _run_side(pythonpath: str, runs: int, iters: int) -> dict:
@@ -87,15 +87,17 @@ def main() -> None:
                 order = [(args.rev, sources), ('working tree', '')]
                 for name, pythonpath in order if i % 2 == 0 else order[::-1]:
                     result = _run_side(pythonpath, args.runs, args.iters)
-                    ratios[name].append(result['runner'] / result['raw'])
-                    print(f'  round {i + 1}  {name:>14}: raw {result["raw"]:6.1f} us, Runner '
-                          f'{result["runner"]:6.1f} us, ratio {ratios[name][-1]:.3f}x',
-                          flush=True)
+                    pairs = [o / r for r, o in zip(result['raw'], result['runner'])]
+                    ratios[name].extend(pairs)
+                    print(f'  round {i + 1}  {name:>14}: raw {min(result["raw"]):6.1f} us, '
+                          f'Runner {min(result["runner"]):6.1f} us (best of {args.runs}), '
+                          f'ratios {" ".join(f"{p:.3f}" for p in pairs)}', flush=True)
         finally:
             subprocess.run(['git', '-C', ROOT, 'worktree', 'remove', '--force', worktree],
                            check=False)
     base, new = (statistics.median(ratios[k]) for k in (args.rev, 'working tree'))
-    print(f'median Runner/raw ratio at p05 over {args.rounds} processes x {args.runs} runs:')
+    print(f'median of the Runner/raw ratios at p05 ({args.rounds} processes x {args.runs} '
+          'runs a side):')
     print(f'  {args.rev}: {base:.3f}x   working tree: {new:.3f}x   change: '
           f'{(new / base - 1) * 100:+.1f}%')
 

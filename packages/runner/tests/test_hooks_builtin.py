@@ -493,3 +493,34 @@ def test_optimizer_hook_of_the_manuals_runner_example_is_a_warning_no_op(tmp_pat
 def test_optimizer_hook_refuses_to_drop_gradient_clipping():
     with pytest.raises(ValueError, match=r"clip_grad=\{'max_norm': 1\.0\}"):
         HOOKS.build(dict(type='OptimizerHook', grad_clip=dict(max_norm=1.0)))
+
+
+def test_runtime_info_checks_values_after_switching_to_appenders():
+    # from the second iteration on, numbers go into the hub through list appends;
+    # anything else must still take update_scalar's checks and its error
+    from engine.hooks import RuntimeInfoHook
+    from engine.logging import MessageHub
+    from engine.optim import OptimWrapper
+    hub = MessageHub.get_instance('runtime_info_appenders')
+    param = torch.nn.Parameter(torch.ones(1))
+    runner = SimpleNamespace(message_hub=hub, epoch=0, iter=0, max_epochs=1, max_iters=10,
+                             train_dataloader=None,
+                             optim_wrapper=OptimWrapper(torch.optim.SGD([param], lr=0.1)))
+    hook = RuntimeInfoHook()
+    hook.before_train(runner)
+    for i in range(3):
+        runner.iter = i
+        hook.before_train_iter(runner, i)
+        hook.after_train_iter(runner, i, outputs=dict(loss=torch.tensor(0.5 + i), num=i))
+    runner.optim_wrapper.optimizer.param_groups[0]['lr'] = torch.tensor(0.2)  # not a float
+    runner.iter = 3
+    hook.before_train_iter(runner, 3)
+    assert hub.get_scalar('train/lr').data[0].tolist() == pytest.approx([0.1, 0.1, 0.1, 0.2])
+    assert hub.get_scalar('train/loss').data[0].tolist() == [0.5, 1.5, 2.5]
+    assert hub.get_scalar('train/num').data[0].tolist() == [0, 1, 2]
+    assert hub.get_info('iter') == 3
+    with pytest.raises(AssertionError, match=r"'train/loss' must be a scalar.*shape \(2,\)"):
+        hook.after_train_iter(runner, 3, outputs=dict(loss=torch.ones(2)))
+    with pytest.raises(TypeError, match="'train/num'"):
+        hook.after_train_iter(runner, 3, outputs=dict(num='7'))
+    assert len(hub.get_scalar('train/loss')) == 3  # the bad values appended nothing

@@ -179,3 +179,71 @@ def test_min_and_max_read_the_arrays_after_a_growing_flush():
     for value in values:
         buf.update(value)
     assert buf.max(18) == 14.0
+
+
+# appender(): list.append of the pending values, each counting 1, mixed with
+# update()'s explicit counts (the counts list only covers a prefix of the values)
+
+@given(history=st.lists(st.tuples(_numbers, st.integers(1, 3), st.booleans()), min_size=1,
+                        max_size=40),
+       reads=st.sets(st.integers(0, 40)), window=st.integers(1, 50), max_length=st.integers(1, 60))
+def test_appended_values_count_one_among_explicit_counts(history, reads, window, max_length):
+    def build(use_appender):
+        buf = HistoryBuffer(max_length=max_length)
+        append = buf.appender()
+        for i, (value, count, via_appender) in enumerate(history):
+            if use_appender and via_appender and count == 1:
+                append(value)
+            else:
+                buf.update(value, count)
+            if i in reads:
+                buf.mean(window)  # may read the pending lists or flush them
+                len(buf)  # moves the pending values into the arrays: append stays valid
+        return buf
+
+    mixed, plain = build(True), build(False)
+    for name in ('current', 'min', 'max', 'mean'):
+        args = () if name == 'current' else (window,)
+        got, want = getattr(mixed, name)(*args), getattr(plain, name)(*args)
+        assert type(got) is type(want), name
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-9), name
+    assert [a.tolist() for a in mixed.data] == [a.tolist() for a in plain.data]
+
+
+def test_appended_values_before_an_explicit_count_keep_their_weight():
+    buf = HistoryBuffer()
+    append = buf.appender()
+    append(1.0)
+    append(3.0)
+    buf.update(10.0, count=4)
+    append(6.0)
+    assert buf.mean(4) == pytest.approx(20.0 / 7)  # pending: (1 + 3 + 10 + 6) / (1 + 1 + 4 + 1)
+    values, counts = buf.data
+    assert values.tolist() == [1.0, 3.0, 10.0, 6.0] and counts.tolist() == [1, 1, 4, 1]
+    assert buf.mean(4) == pytest.approx(20.0 / 7)  # the same from the arrays
+
+
+def test_appended_values_are_bounded_by_reads_and_flush():
+    buf = HistoryBuffer(max_length=100)
+    append = buf.appender()
+    for i in range(5000):
+        append(float(i))
+    assert buf.current() == 4999.0  # over 4096 waiting: the read moves them
+    assert len(buf._pending_values) == 0 and len(buf) == 100
+    for i in range(10):
+        append(float(i))
+    buf.flush()
+    assert len(buf._pending_values) == 0 and buf.data[0][-1] == 9.0
+
+
+def test_load_from_keeps_the_buffer_and_its_appender():
+    buf = HistoryBuffer([5.0], [1])
+    append = buf.appender()
+    append(6.0)
+    buf.load_from(HistoryBuffer([1.0, 2.0], [1, 2], max_length=10))
+    append(3.0)
+    values, counts = buf.data
+    assert values.tolist() == [1.0, 2.0, 3.0] and counts.tolist() == [1, 2, 1]
+    assert buf.max_length == 10
+    buf.load_from(buf)  # itself: nothing to take, nothing lost
+    assert buf.data[0].tolist() == [1.0, 2.0, 3.0]

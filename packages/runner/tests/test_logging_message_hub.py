@@ -185,3 +185,27 @@ def test_known_key_updates_keep_their_checks():
     hub.update_scalar("n", 2.0, resumed=False)
     assert "n" not in hub.state_dict()["log_scalars"]
     assert len(hub.get_scalar("k")) == 3  # failed updates appended nothing
+
+
+def test_scalar_appender_records_in_the_hub_and_survives_a_resume():
+    hub = MessageHub("hub_appender")
+    append = hub.scalar_appender("train/loss")
+    append(0.5)
+    append(0.25)
+    assert hub.get_scalar("train/loss").mean(2) == pytest.approx(0.375)
+    with pytest.raises(AssertionError, match="train/loss used to be True"):
+        hub.scalar_appender("train/loss", resumed=False)
+    # a resume loads into the existing buffer, so the appender keeps recording there
+    saved = MessageHub("hub_appender_saved")
+    saved.update_scalar("train/loss", 2.0, count=2)
+    hub.load_state_dict(saved.state_dict())
+    append(1.0)
+    values, counts = hub.get_scalar("train/loss").data
+    assert values.tolist() == [2.0, 1.0] and counts.tolist() == [2, 1]
+    assert "train/loss" in hub.state_dict()["log_scalars"]
+    unread = hub.scalar_appender("train/time")
+    for _ in range(3):
+        unread(0.1)
+    hub.flush_scalars()
+    assert len(hub.get_scalar("train/time")._pending_values) == 0
+    assert hub.get_scalar("train/time").data[0].tolist() == [0.1, 0.1, 0.1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 from engine.registry import HOOKS
 
@@ -22,9 +22,16 @@ class IterTimerHook(Hook):
         self.start_iter = 0
         self.t = time.time()
 
+    # The train times go into the hub through appenders (list.append: no Python
+    # frame per iteration) once update_scalar has created their buffers; reset
+    # each run, since the hub and its buffers may differ.
+    _record_data_time: Optional[Callable[[float], None]] = None
+    _record_time: Optional[Callable[[float], None]] = None
+
     def before_train(self, runner) -> None:
         # ETA after a resume counts only the iterations this run did
         self.start_iter = runner.iter
+        self._record_data_time = self._record_time = None
 
     def _before_epoch(self, runner, mode: str = 'train') -> None:
         self.t = time.time()
@@ -55,14 +62,25 @@ class IterTimerHook(Hook):
     # above with the mode fixed, so no keyword forwarding or key formatting.
     @specialises_generic
     def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
-        runner.message_hub.update_scalar('train/data_time', time.time() - self.t)
+        record = self._record_data_time
+        if record is not None:
+            record(time.time() - self.t)
+            return
+        hub = runner.message_hub
+        hub.update_scalar('train/data_time', time.time() - self.t)
+        self._record_data_time = hub.scalar_appender('train/data_time')
 
     @specialises_generic
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         now = time.time()
         elapsed = now - self.t
-        runner.message_hub.update_scalar('train/time', elapsed)
+        record = self._record_time
+        if record is not None:
+            record(elapsed)
+        else:
+            runner.message_hub.update_scalar('train/time', elapsed)
+            self._record_time = runner.message_hub.scalar_appender('train/time')
         self.t = now
         # The ETA needs the summed iteration times; summing here is the same as
         # the window mean times the window, without reading the hub's history.

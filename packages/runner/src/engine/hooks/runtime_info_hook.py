@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import torch
 
@@ -13,6 +13,8 @@ from .hook import DATA_BATCH, Hook
 
 _PLAIN_GET_LR = OptimWrapper.get_lr
 _TRAIN_KEYS: dict = {}  # output name -> 'train/<name>', formatted once
+_NUMBERS = (float, int)  # what an appender may take unchecked
+_FLUSH_INTERVAL = 4096  # iterations between moves of appended values into the arrays
 
 
 @HOOKS.register_module()
@@ -23,6 +25,12 @@ class RuntimeInfoHook(Hook):
 
     priority = 'VERY_HIGH'
 
+    # After its first value (through update_scalar, which checks it and creates
+    # the buffer), a per-iteration number goes into the hub through an appender:
+    # list.append, no Python frame. Reset each run: the hub's buffers may differ.
+    _record_lr: Optional[Callable[[Any], None]] = None
+    _records: Optional[dict] = None  # output name -> appender
+
     def before_run(self, runner) -> None:
         from engine.runner import __version__
         runner.message_hub.update_info_dict(dict(
@@ -31,6 +39,7 @@ class RuntimeInfoHook(Hook):
             engine_version=__version__))
 
     def before_train(self, runner) -> None:
+        self._record_lr, self._records = None, {}
         hub = runner.message_hub
         hub.update_info_dict(dict(epoch=runner.epoch, iter=runner.iter,
                                   max_epochs=runner.max_epochs, max_iters=runner.max_iters))
@@ -44,11 +53,21 @@ class RuntimeInfoHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
         hub = runner.message_hub
-        hub.update_info('iter', runner.iter)
+        iteration = runner.iter
+        hub.update_info('iter', iteration)
+        if iteration % _FLUSH_INTERVAL == 0:
+            hub.flush_scalars()  # appended values nobody has read: bound their lists
         optim_wrapper = runner.optim_wrapper
         if type(optim_wrapper).get_lr is _PLAIN_GET_LR:
             # what OptimWrapper.get_lr()['lr'][0] is, without building the dict
-            hub.update_scalar('train/lr', optim_wrapper.optimizer.param_groups[0]['lr'])
+            lr = optim_wrapper.optimizer.param_groups[0]['lr']
+            record = self._record_lr
+            if record is not None and type(lr) is float:
+                record(lr)
+            else:
+                hub.update_scalar('train/lr', lr)
+                if type(lr) is float and self._records is not None:  # inside a run
+                    self._record_lr = hub.scalar_appender('train/lr')
             return
         lr_dict = optim_wrapper.get_lr()
         assert isinstance(lr_dict, dict), (
@@ -60,18 +79,25 @@ class RuntimeInfoHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         if outputs:
-            hub = runner.message_hub
-            keys = _TRAIN_KEYS
+            records = self._records
             for key, value in outputs.items():
-                name = keys.get(key)
-                if name is None:
-                    name = keys[key] = f'train/{key}'
                 if type(value) is torch.Tensor:
                     try:
                         value = value.item()  # what the hub would do, after more checks
                     except RuntimeError:
                         pass  # several elements: the hub raises its error naming the key
+                if records is not None and type(value) in _NUMBERS:
+                    record = records.get(key)
+                    if record is not None:
+                        record(value)
+                        continue
+                name = _TRAIN_KEYS.get(key)
+                if name is None:
+                    name = _TRAIN_KEYS[key] = f'train/{key}'
+                hub = runner.message_hub
                 hub.update_scalar(name, value)
+                if records is not None and type(value) in _NUMBERS:
+                    records[key] = hub.scalar_appender(name)
 
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
         if metrics:

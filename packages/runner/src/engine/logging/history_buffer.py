@@ -42,8 +42,14 @@ class HistoryBuffer:
                 stacklevel=2)
             log_history = log_history[-max_length:]
             count_history = count_history[-max_length:]
+        # Updates wait in these lists until something reads the buffer. The lists
+        # are never replaced (appender() hands out their append), and the counts
+        # list is a prefix: a value past its end counts 1, the usual case.
         self._pending_values: list = []
         self._pending_counts: list = []
+        self._set_history(log_history, count_history)
+
+    def _set_history(self, log_history: np.ndarray, count_history: np.ndarray) -> None:
         self._start = 0
         self._len = len(log_history)
         capacity = max(16, self._len * 2)
@@ -73,18 +79,44 @@ class HistoryBuffer:
                 raise TypeError(f"count must be int or float but got {type(count)}")
         pending = self._pending_values
         pending.append(log_val)
-        self._pending_counts.append(count)
+        if count != 1 or count.__class__ is not int:
+            self._count_pending(count)
         if len(pending) >= _FLUSH_EVERY:
             self._flush()
 
+    def _count_pending(self, count: Any) -> None:
+        """Give the value just appended ``count`` (the ones before it count 1)."""
+        counts = self._pending_counts
+        counts.extend([1] * (len(self._pending_values) - 1 - len(counts)))
+        counts.append(count)
+
+    def appender(self) -> Callable[[Any], None]:
+        """A callable that appends a value counting 1: ``list.append`` itself, so no
+        Python frame runs per call (the hooks record each iteration's time, loss
+        and learning rate with it).
+
+        Nothing is checked: append numbers only. Appended values move into the
+        arrays when the buffer is read or updated after 4096 of them, or when
+        :meth:`flush` runs (``RuntimeInfoHook`` flushes the message hub every 4096
+        iterations, so buffers nobody reads stay bounded).
+        """
+        return self._pending_values.append
+
+    def flush(self) -> None:
+        """Move the values waiting in Python lists into the arrays."""
+        self._flush()
+
     def _flush(self) -> None:
         """Move pending updates into the arrays (amortised O(1) per value)."""
-        if not self._pending_values:
+        pending = self._pending_values
+        if not pending:
             return
-        new_values = np.asarray(self._pending_values)
-        new_counts = np.asarray(self._pending_counts)
-        self._pending_values = []
-        self._pending_counts = []
+        counts = self._pending_counts
+        counts.extend([1] * (len(pending) - len(counts)))
+        new_values = np.asarray(pending)
+        new_counts = np.asarray(counts)
+        pending.clear()  # in place: appender() holds pending.append
+        counts.clear()
         if new_values.dtype.kind == "f" and self._values.dtype.kind != "f":
             self._values = self._values.astype(np.float64)
         if new_counts.dtype.kind == "f" and self._counts.dtype.kind != "f":
@@ -100,6 +132,17 @@ class HistoryBuffer:
         self._counts[self._len:self._len + k] = new_counts
         self._len += k
         self._start = max(self._start, self._len - self.max_length)
+
+    def load_from(self, other: HistoryBuffer) -> None:
+        """Take ``other``'s history and max_length, keeping this buffer's identity
+        (and so the callables :meth:`appender` returned)."""
+        if other is self:
+            return
+        log_history, count_history = other.data
+        self._pending_values.clear()
+        self._pending_counts.clear()
+        self.max_length = other.max_length
+        self._set_history(log_history, count_history)
 
     def _make_room(self, k: int) -> None:
         """Compact the kept window to the front, growing the arrays if that is not enough."""
@@ -175,10 +218,21 @@ class HistoryBuffer:
 
     def _pending_tail(self, window_size: Optional[int]) -> Optional[list]:
         pending = self._pending_values
+        if len(pending) >= _FLUSH_EVERY:  # values appended unchecked: bound the list
+            self._flush()
+            return None
         if (type(window_size) is int and 0 < window_size <= len(pending)
                 and window_size <= self.max_length):
             return pending[-window_size:]
         return None
+
+    def _pending_count_sum(self, window_size: int) -> Any:
+        """Sum of the counts of the last ``window_size`` pending values."""
+        counts = self._pending_counts
+        start = len(self._pending_values) - window_size
+        if len(counts) <= start:  # all past the explicit counts: ones
+            return window_size
+        return sum(counts[start:]) + len(self._pending_values) - len(counts)
 
     def _scalar(self, value: Any) -> Any:
         """``value`` as the NumPy scalar a flushed array would hold."""
@@ -192,7 +246,7 @@ class HistoryBuffer:
         """Count-weighted mean of the last ``window_size`` values (all when None)."""
         tail = self._pending_tail(window_size)
         if tail is not None:
-            return np.float64(sum(tail) / sum(self._pending_counts[-window_size:]))
+            return np.float64(sum(tail) / self._pending_count_sum(window_size))
         window = self._window(window_size)
         return self._values[window].sum() / self._counts[window].sum()
 
@@ -214,7 +268,7 @@ class HistoryBuffer:
 
     def current(self) -> np.ndarray:
         """The latest value; ValueError when the buffer is empty."""
-        if self._pending_values:
+        if 0 < len(self._pending_values) < _FLUSH_EVERY:
             return self._scalar(self._pending_values[-1])
         self._flush()
         if self._len == self._start:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import OrderedDict
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -86,13 +86,12 @@ class MessageHub(ManagerMixin):
         if type(value) not in _PLAIN_NUMBERS:
             value = _to_number(key, value)
         buffer = self._log_scalars.get(key)
-        if (buffer is not None and count.__class__ is int
+        if (buffer is not None and count.__class__ is int and count == 1
                 and self._resumed_keys.get(key) is resumed):
-            # a known key updated as before: value and count are numbers by now,
-            # so this is HistoryBuffer.update without its checks (and its call)
+            # a known key updated as before with the usual count: HistoryBuffer.update
+            # without its checks (and its call)
             pending = buffer._pending_values
             pending.append(value)
-            buffer._pending_counts.append(count)
             if len(pending) >= _FLUSH_EVERY:
                 buffer._flush()
             return
@@ -105,6 +104,28 @@ class MessageHub(ManagerMixin):
             self._log_scalars[key] = HistoryBuffer([value], [count])
         else:
             buffer.update(value, count)
+
+    def scalar_appender(self, key: str, resumed: bool = True) -> Callable[[Any], None]:
+        """A callable appending a number (count 1) to the history of ``key``, for
+        updates once per iteration: it is ``list.append``, so no Python frame runs.
+
+        The values are not checked (append ints and floats only), and they stay in
+        a Python list until the buffer is read or :meth:`flush_scalars` runs. The
+        callable stays valid while ``key`` keeps its buffer (``load_state_dict``
+        loads into existing buffers).
+        """
+        known = self._resumed_keys.setdefault(key, resumed)
+        if known != resumed:
+            self._raise_resumed(key, known, resumed)
+        buffer = self._log_scalars.get(key)
+        if buffer is None:
+            buffer = self._log_scalars[key] = HistoryBuffer()
+        return buffer.appender()
+
+    def flush_scalars(self) -> None:
+        """Move appended values into every buffer's arrays (bounds their memory)."""
+        for buffer in self._log_scalars.values():
+            buffer.flush()
 
     def update_scalars(self, log_dict: dict, resumed: bool = True) -> None:
         """Update several scalars; each value is a number or ``dict(value=..., count=...)``."""
@@ -216,7 +237,11 @@ class MessageHub(ManagerMixin):
                 warnings.warn(f"The value of log_scalars[{key!r}] is {type(value)}, not a "
                               "HistoryBuffer; it is skipped", stacklevel=2)
                 continue
-            self._log_scalars[key] = value
+            existing = self._log_scalars.get(key)
+            if existing is None:
+                self._log_scalars[key] = value
+            else:  # in place: a scalar_appender of this key stays valid
+                existing.load_from(value)
         for key, value in state_dict["runtime_info"].items():
             try:
                 self._runtime_info[key] = copy.deepcopy(value)
