@@ -203,6 +203,11 @@ def test_scalar_appender_records_in_the_hub_and_survives_a_resume():
     values, counts = hub.get_scalar("train/loss").data
     assert values.tolist() == [2.0, 1.0] and counts.tolist() == [2, 1]
     assert "train/loss" in hub.state_dict()["log_scalars"]
+    other = MessageHub("hub_appender_other")
+    other.update_scalar("train/loss", 5.0)
+    hub.load_state_dict(other)  # the copy-everything form keeps the buffer too
+    append(6.0)
+    assert hub.get_scalar("train/loss").data[0].tolist() == [5.0, 6.0]
     unread = hub.scalar_appender("train/time")
     for _ in range(3):
         unread(0.1)

@@ -216,7 +216,13 @@ class MessageHub(ManagerMixin):
         stores as tensors (``log_history``, ``count_history``, ``max_length``).
         """
         if isinstance(state_dict, MessageHub):
-            self._log_scalars = copy.deepcopy(state_dict._log_scalars)
+            loaded = copy.deepcopy(state_dict._log_scalars)
+            for key, buffer in loaded.items():
+                existing = self._log_scalars.get(key)
+                if existing is not None:  # in place: a scalar_appender of it stays valid
+                    existing.load_from(buffer)
+                    loaded[key] = existing
+            self._log_scalars = loaded
             self._runtime_info = copy.deepcopy(state_dict._runtime_info)
             self._resumed_keys = copy.deepcopy(state_dict._resumed_keys)
             return
