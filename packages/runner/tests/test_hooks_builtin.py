@@ -524,3 +524,24 @@ def test_runtime_info_checks_values_after_switching_to_appenders():
     with pytest.raises(TypeError, match="'train/num'"):
         hook.after_train_iter(runner, 3, outputs=dict(num='7'))
     assert len(hub.get_scalar('train/loss')) == 3  # the bad values appended nothing
+
+
+def test_runtime_info_moves_appended_values_into_the_arrays_every_4096_iterations():
+    # without a LoggerHook nothing reads the hub: the appended values must not pile up
+    from engine.hooks import RuntimeInfoHook
+    from engine.logging import MessageHub
+    from engine.optim import OptimWrapper
+    hub = MessageHub.get_instance('runtime_info_flush')
+    param = torch.nn.Parameter(torch.ones(1))
+    runner = SimpleNamespace(message_hub=hub, epoch=0, iter=0, max_epochs=1, max_iters=10**4,
+                             train_dataloader=None,
+                             optim_wrapper=OptimWrapper(torch.optim.SGD([param], lr=0.1)))
+    hook = RuntimeInfoHook()
+    hook.before_train(runner)
+    for i in range(4097):
+        runner.iter = i
+        hook.before_train_iter(runner, i)
+        hook.after_train_iter(runner, i, outputs=dict(loss=0.5))
+    buffer = hub.get_scalar('train/loss')
+    assert len(buffer._pending_values) == 1  # iteration 4096's flush took the 4096 before it
+    assert len(buffer) == 4097 and len(hub.get_scalar('train/lr')) == 4097
