@@ -76,8 +76,9 @@ def main() -> None:
         parser.error('name the revision to compare with')
     with tempfile.TemporaryDirectory() as tmp:
         worktree = os.path.join(tmp, 'rev')
-        subprocess.run(['git', '-C', ROOT, 'worktree', 'add', '--detach', '-q', worktree,
-                        args.rev], check=True)
+        if subprocess.run(['git', '-C', ROOT, 'worktree', 'add', '--detach', '-q', worktree,
+                           args.rev]).returncode:
+            raise SystemExit(f'git could not check out {args.rev!r} (see its message above)')
         try:
             sources = os.pathsep.join(sorted(glob.glob(os.path.join(worktree, 'packages', '*',
                                                                     'src'))))
