@@ -495,19 +495,24 @@ def test_optimizer_hook_refuses_to_drop_gradient_clipping():
         HOOKS.build(dict(type='OptimizerHook', grad_clip=dict(max_norm=1.0)))
 
 
-def test_runtime_info_checks_values_after_switching_to_appenders():
-    # from the second iteration on, numbers go into the hub through list appends;
-    # anything else must still take update_scalar's checks and its error
+def _runtime_info_in_a_run(hub_name: str):
+    """A RuntimeInfoHook after before_train, on a stand-in runner with one SGD parameter."""
     from engine.hooks import RuntimeInfoHook
     from engine.logging import MessageHub
     from engine.optim import OptimWrapper
-    hub = MessageHub.get_instance('runtime_info_appenders')
     param = torch.nn.Parameter(torch.ones(1))
-    runner = SimpleNamespace(message_hub=hub, epoch=0, iter=0, max_epochs=1, max_iters=10,
-                             train_dataloader=None,
+    runner = SimpleNamespace(message_hub=MessageHub.get_instance(hub_name), epoch=0, iter=0,
+                             max_epochs=1, max_iters=10**4, train_dataloader=None,
                              optim_wrapper=OptimWrapper(torch.optim.SGD([param], lr=0.1)))
     hook = RuntimeInfoHook()
     hook.before_train(runner)
+    return hook, runner, runner.message_hub
+
+
+def test_runtime_info_checks_values_after_switching_to_appenders():
+    # from the second iteration on, numbers go into the hub through list appends;
+    # anything else must still take update_scalar's checks and its error
+    hook, runner, hub = _runtime_info_in_a_run('runtime_info_appenders')
     for i in range(3):
         runner.iter = i
         hook.before_train_iter(runner, i)
@@ -528,16 +533,7 @@ def test_runtime_info_checks_values_after_switching_to_appenders():
 
 def test_runtime_info_moves_appended_values_into_the_arrays_every_4096_iterations():
     # without a LoggerHook nothing reads the hub: the appended values must not pile up
-    from engine.hooks import RuntimeInfoHook
-    from engine.logging import MessageHub
-    from engine.optim import OptimWrapper
-    hub = MessageHub.get_instance('runtime_info_flush')
-    param = torch.nn.Parameter(torch.ones(1))
-    runner = SimpleNamespace(message_hub=hub, epoch=0, iter=0, max_epochs=1, max_iters=10**4,
-                             train_dataloader=None,
-                             optim_wrapper=OptimWrapper(torch.optim.SGD([param], lr=0.1)))
-    hook = RuntimeInfoHook()
-    hook.before_train(runner)
+    hook, runner, hub = _runtime_info_in_a_run('runtime_info_flush')
     for i in range(4097):
         runner.iter = i
         hook.before_train_iter(runner, i)
