@@ -22,9 +22,9 @@ class IterTimerHook(Hook):
         self.start_iter = 0
         self.t = time.time()
 
-    # The train times go into the hub through appenders (list.append: no Python
-    # frame per iteration) once update_scalar has created their buffers; reset
-    # each run, since the hub and its buffers may differ.
+    # The train times (always floats) go into the hub through appenders
+    # (list.append: no Python frame per iteration), fetched on first use and
+    # again each run, since the hub may differ.
     _record_data_time: Optional[Callable[[float], None]] = None
     _record_time: Optional[Callable[[float], None]] = None
 
@@ -63,12 +63,10 @@ class IterTimerHook(Hook):
     @specialises_generic
     def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
         record = self._record_data_time
-        if record is not None:
-            record(time.time() - self.t)
-            return
-        hub = runner.message_hub
-        hub.update_scalar('train/data_time', time.time() - self.t)
-        self._record_data_time = hub.scalar_appender('train/data_time')
+        if record is None:
+            record = self._record_data_time = runner.message_hub.scalar_appender(
+                'train/data_time')
+        record(time.time() - self.t)
 
     @specialises_generic
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
@@ -76,11 +74,9 @@ class IterTimerHook(Hook):
         now = time.time()
         elapsed = now - self.t
         record = self._record_time
-        if record is not None:
-            record(elapsed)
-        else:
-            runner.message_hub.update_scalar('train/time', elapsed)
-            self._record_time = runner.message_hub.scalar_appender('train/time')
+        if record is None:
+            record = self._record_time = runner.message_hub.scalar_appender('train/time')
+        record(elapsed)
         self.t = now
         # The ETA needs the summed iteration times; summing here is the same as
         # the window mean times the window, without reading the hub's history.

@@ -17,6 +17,13 @@ _NUMBERS = (float, int)  # what an appender may take unchecked
 _FLUSH_INTERVAL = 4096  # iterations between moves of appended values into the arrays
 
 
+def _train_name(key: str) -> str:
+    name = _TRAIN_KEYS.get(key)
+    if name is None:
+        name = _TRAIN_KEYS[key] = f'train/{key}'
+    return name
+
+
 @HOOKS.register_module()
 class RuntimeInfoHook(Hook):
     """Write epoch/iter counters, learning rates, losses and metrics into the
@@ -25,9 +32,9 @@ class RuntimeInfoHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    # After its first value (through update_scalar, which checks it and creates
-    # the buffer), a per-iteration number goes into the hub through an appender:
-    # list.append, no Python frame. Reset each run: the hub's buffers may differ.
+    # A per-iteration Python number goes into the hub through an appender
+    # (list.append, no Python frame), fetched on first use and again each run,
+    # since the hub may differ; anything else takes update_scalar and its checks.
     _record_lr: Optional[Callable[[Any], None]] = None
     _records: Optional[dict] = None  # output name -> appender
 
@@ -39,7 +46,7 @@ class RuntimeInfoHook(Hook):
             engine_version=__version__))
 
     def before_train(self, runner) -> None:
-        self._record_lr, self._records = None, {}
+        self._record_lr = self._records = None
         hub = runner.message_hub
         hub.update_info_dict(dict(epoch=runner.epoch, iter=runner.iter,
                                   max_epochs=runner.max_epochs, max_iters=runner.max_iters))
@@ -61,13 +68,13 @@ class RuntimeInfoHook(Hook):
         if type(optim_wrapper).get_lr is _PLAIN_GET_LR:
             # what OptimWrapper.get_lr()['lr'][0] is, without building the dict
             lr = optim_wrapper.optimizer.param_groups[0]['lr']
-            record = self._record_lr
-            if record is not None and type(lr) is float:
-                record(lr)
-            else:
+            if type(lr) is not float:  # a tensor learning rate, say
                 hub.update_scalar('train/lr', lr)
-                if type(lr) is float and self._records is not None:  # inside a run
-                    self._record_lr = hub.scalar_appender('train/lr')
+                return
+            record = self._record_lr
+            if record is None:
+                record = self._record_lr = hub.scalar_appender('train/lr')
+            record(lr)
             return
         lr_dict = optim_wrapper.get_lr()
         assert isinstance(lr_dict, dict), (
@@ -80,24 +87,22 @@ class RuntimeInfoHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if outputs:
             records = self._records
+            if records is None:
+                records = self._records = {}
             for key, value in outputs.items():
                 if type(value) is torch.Tensor:
                     try:
                         value = value.item()  # what the hub would do, after more checks
                     except RuntimeError:
                         pass  # several elements: the hub raises its error naming the key
-                if records is not None and type(value) in _NUMBERS:
+                if type(value) in _NUMBERS:
                     record = records.get(key)
-                    if record is not None:
-                        record(value)
-                        continue
-                name = _TRAIN_KEYS.get(key)
-                if name is None:
-                    name = _TRAIN_KEYS[key] = f'train/{key}'
-                hub = runner.message_hub
-                hub.update_scalar(name, value)
-                if records is not None and type(value) in _NUMBERS:
-                    records[key] = hub.scalar_appender(name)
+                    if record is None:
+                        record = records[key] = runner.message_hub.scalar_appender(
+                            _train_name(key))
+                    record(value)
+                else:
+                    runner.message_hub.update_scalar(_train_name(key), value)
 
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
         if metrics:

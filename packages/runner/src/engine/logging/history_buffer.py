@@ -82,7 +82,7 @@ class HistoryBuffer:
         if count != 1 or count.__class__ is not int:
             self._count_pending(count)
         if len(pending) >= _FLUSH_EVERY:
-            self._flush()
+            self.flush()
 
     def _count_pending(self, count: Any) -> None:
         """Give the value just appended ``count`` (the ones before it count 1)."""
@@ -103,11 +103,8 @@ class HistoryBuffer:
         return self._pending_values.append
 
     def flush(self) -> None:
-        """Move the values waiting in Python lists into the arrays."""
-        self._flush()
-
-    def _flush(self) -> None:
-        """Move pending updates into the arrays (amortised O(1) per value)."""
+        """Move the values waiting in Python lists into the arrays (amortised O(1)
+        per value)."""
         pending = self._pending_values
         if not pending:
             return
@@ -162,7 +159,7 @@ class HistoryBuffer:
     @property
     def data(self) -> Tuple[np.ndarray, np.ndarray]:
         """``(log_history, count_history)`` as arrays (copies)."""
-        self._flush()
+        self.flush()
         window = slice(self._start, self._len)
         return self._values[window].copy(), self._counts[window].copy()
 
@@ -179,14 +176,14 @@ class HistoryBuffer:
         return self._counts[window]
 
     def __len__(self) -> int:
-        self._flush()
+        self.flush()
         return self._len - self._start
 
     def __repr__(self) -> str:
         return f"HistoryBuffer(len={len(self)}, max_length={self.max_length})"
 
     def _window(self, window_size: Optional[int]) -> slice:
-        self._flush()
+        self.flush()
         if window_size is None:
             return slice(self._start, self._len)
         assert isinstance(window_size, int) and not isinstance(window_size, bool), (
@@ -219,7 +216,7 @@ class HistoryBuffer:
     def _pending_tail(self, window_size: Optional[int]) -> Optional[list]:
         pending = self._pending_values
         if len(pending) >= _FLUSH_EVERY:  # values appended unchecked: bound the list
-            self._flush()
+            self.flush()
             return None
         if (type(window_size) is int and 0 < window_size <= len(pending)
                 and window_size <= self.max_length):
@@ -270,7 +267,7 @@ class HistoryBuffer:
         """The latest value; ValueError when the buffer is empty."""
         if 0 < len(self._pending_values) < _FLUSH_EVERY:
             return self._scalar(self._pending_values[-1])
-        self._flush()
+        self.flush()
         if self._len == self._start:
             raise ValueError("HistoryBuffer.current() is called on an empty buffer: "
                              "update it first")

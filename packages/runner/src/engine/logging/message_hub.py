@@ -93,7 +93,7 @@ class MessageHub(ManagerMixin):
             pending = buffer._pending_values
             pending.append(value)
             if len(pending) >= _FLUSH_EVERY:
-                buffer._flush()
+                buffer.flush()
             return
         assert isinstance(count, int), (
             f"The type of count must be int, but got {type(count)}: {count}")
@@ -209,6 +209,15 @@ class MessageHub(ManagerMixin):
         resumed_keys = OrderedDict((k, True) for k in (*log_scalars, *runtime_info))
         return dict(log_scalars=log_scalars, runtime_info=runtime_info, resumed_keys=resumed_keys)
 
+    def _into_existing(self, key: str, loaded: HistoryBuffer) -> HistoryBuffer:
+        """The buffer to keep under ``key``: the existing one, holding ``loaded``'s
+        history (so a scalar_appender of it stays valid), else ``loaded`` itself."""
+        existing = self._log_scalars.get(key)
+        if existing is None:
+            return loaded
+        existing.load_from(loaded)
+        return existing
+
     def load_state_dict(self, state_dict: Union[MessageHub, dict]) -> None:
         """Restore from :meth:`state_dict` output, or copy everything from another hub.
 
@@ -216,13 +225,9 @@ class MessageHub(ManagerMixin):
         stores as tensors (``log_history``, ``count_history``, ``max_length``).
         """
         if isinstance(state_dict, MessageHub):
-            loaded = copy.deepcopy(state_dict._log_scalars)
-            for key, buffer in loaded.items():
-                existing = self._log_scalars.get(key)
-                if existing is not None:  # in place: a scalar_appender of it stays valid
-                    existing.load_from(buffer)
-                    loaded[key] = existing
-            self._log_scalars = loaded
+            self._log_scalars = OrderedDict(
+                (key, self._into_existing(key, buffer))
+                for key, buffer in copy.deepcopy(state_dict._log_scalars).items())
             self._runtime_info = copy.deepcopy(state_dict._runtime_info)
             self._resumed_keys = copy.deepcopy(state_dict._resumed_keys)
             return
@@ -243,11 +248,7 @@ class MessageHub(ManagerMixin):
                 warnings.warn(f"The value of log_scalars[{key!r}] is {type(value)}, not a "
                               "HistoryBuffer; it is skipped", stacklevel=2)
                 continue
-            existing = self._log_scalars.get(key)
-            if existing is None:
-                self._log_scalars[key] = value
-            else:  # in place: a scalar_appender of this key stays valid
-                existing.load_from(value)
+            self._log_scalars[key] = self._into_existing(key, value)
         for key, value in state_dict["runtime_info"].items():
             try:
                 self._runtime_info[key] = copy.deepcopy(value)
