@@ -86,6 +86,13 @@ def test_local_backend_directly(tmp_path):
         backend.add_scalars(d, file_path="temp.yaml")
     with pytest.raises(AssertionError):
         backend.add_scalars([1, 2])
+    before = (tmp_path / "d" / "scalars.json").read_text()
+    with pytest.raises(TypeError, match="object"):  # not a number: no line at all
+        backend.add_scalars({"map": 0.5, "bad": object()})
+    assert (tmp_path / "d" / "scalars.json").read_text() == before
+    backend.add_scalars({"n": np.int64(3), "x": np.float32(0.5), "t": torch.tensor(2)}, step=9)
+    assert json.loads((tmp_path / "d" / "scalars.json").read_text().splitlines()[-1]) == {
+        "n": 3, "x": 0.5, "t": 2, "step": 9}
     with pytest.raises(AssertionError, match="Config"):
         backend.add_config(dict(a=1))
 

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 from collections import OrderedDict
 from typing import Any, List, Optional, Tuple
+
+import numpy as np
 
 from engine.registry import LOG_PROCESSORS
 
@@ -13,6 +16,7 @@ __all__ = ["LogProcessor"]
 # Smoothed over the window by default; everything else logs its latest value.
 _MEAN_KEYS = ("time", "data_time", "grad_norm")
 _CFG_RESERVED = ("data_src", "log_name", "method_name", "window_size")
+_NUMPY_SCALARS = (np.float64, np.int64)  # what HistoryBuffer statistics return
 
 
 def _plain(value: Any) -> Any:
@@ -80,22 +84,33 @@ class LogProcessor:
                 header = f"Epoch({mode}) [{epoch}][{cur_iter}/{dataloader_len}]"
             else:
                 header = f"Epoch({mode}) [{cur_iter}/{dataloader_len}]"
-        parts = [header]
 
-        rest = OrderedDict((k, v) for k, v in tag.items() if k != "epoch")
-        lrs = [k for k in rest if k.endswith("lr")]
+        # One pass over the tag (this runs at every log line, on the training
+        # step's path): learning rates first, then eta and times, memory, the rest.
+        digits = self.num_digits
+        lrs, rest = [], []
+        for key, value in tag.items():
+            if key == "epoch":
+                continue
+            if key.endswith("lr"):
+                lrs.append(f"{key}: {value:.{digits}e}")
+            else:
+                rest.append((key, value))
+        parts = [header]
         if lrs:
-            parts.append(" ".join(f"{k}: {rest.pop(k):.{self.num_digits}e}" for k in lrs))
-        if "time" in rest and "data_time" in rest and "eta" in runner.message_hub.runtime_info:
-            eta = datetime.timedelta(seconds=int(runner.message_hub.get_info("eta")))
-            parts.append(f"eta: {eta}")
-            parts.append(f"time: {rest.pop('time'):.{self.num_digits}f}")
-            parts.append(f"data_time: {rest.pop('data_time'):.{self.num_digits}f}")
+            parts.append(" ".join(lrs))
+        info = runner.message_hub.runtime_info
+        if "time" in tag and "data_time" in tag and "eta" in info:
+            parts.append(f"eta: {datetime.timedelta(seconds=int(info['eta']))}")
+            parts.append(f"time: {tag['time']:.{digits}f}")
+            parts.append(f"data_time: {tag['data_time']:.{digits}f}")
+            rest = [(k, v) for k, v in rest if k != "time" and k != "data_time"]
         memory = self._get_max_memory()
         if memory is not None:
             parts.append(f"memory: {memory}")
         if mode == "train":
-            parts.extend(f"{k}: {self._fmt(v)}" for k, v in rest.items())
+            parts.extend(f"{k}: {v:.{digits}f}" if isinstance(v, float) else f"{k}: {v}"
+                         for k, v in rest)
         return tag, "  ".join(parts)
 
     def get_log_after_epoch(self, runner, batch_idx: int, mode: str) -> Tuple[dict, str]:
@@ -150,16 +165,19 @@ class LogProcessor:
     def _collect_scalars(self, custom_cfg: List[dict], runner, mode: str) -> OrderedDict[str, Any]:
         """Statistics of the ``mode/`` scalars (prefix stripped), then custom_cfg in order."""
         prefix = f"{mode}/"
-        buffers = OrderedDict()
-        for key, buffer in runner.message_hub.log_scalars.items():
-            if key.startswith(prefix):
-                buffers[key[len(prefix):]] = buffer
+        start = len(prefix)
+        window = self.window_size
         tag: OrderedDict = OrderedDict()
-        for key, buffer in buffers.items():
-            if "loss" in key or key in _MEAN_KEYS:
-                tag[key] = _plain(buffer.mean(self.window_size))
-            else:
-                tag[key] = _plain(buffer.current())
+        buffers = {}
+        for key, buffer in runner.message_hub.log_scalars.items():
+            if not key.startswith(prefix):
+                continue
+            name = key[start:]
+            buffers[name] = buffer
+            value = (buffer.mean(window) if "loss" in name or name in _MEAN_KEYS
+                     else buffer.current())
+            # NumPy scalars -> Python numbers, so tags serialise cleanly
+            tag[name] = value.item() if type(value) in _NUMPY_SCALARS else _plain(value)
         for cfg in custom_cfg:
             data_src = cfg["data_src"]
             if data_src not in buffers:
@@ -188,10 +206,17 @@ class LogProcessor:
     def _get_max_memory(runner=None) -> Optional[int]:
         """Peak CUDA memory (MB) of the current device since the last call; None without
         CUDA. ``runner`` is accepted for the reference's signature and not needed."""
-        import torch
-
-        if not torch.cuda.is_available():
+        if not _cuda_available():
             return None
         from engine.device import get_max_cuda_memory
 
         return get_max_cuda_memory()
+
+
+@functools.cache
+def _cuda_available() -> bool:
+    """Asked once per process: the answer does not change, and asking takes
+    microseconds at every log line."""
+    import torch
+
+    return torch.cuda.is_available()

@@ -8,6 +8,7 @@ and imports neither tensorboard nor wandb; the first ``add_*`` call or
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import os.path as osp
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 from engine.config import Config
-from engine.fileio import dump
+from engine.fileio.handlers.json_handler import set_default
 from engine.registry import VISBACKENDS
 
 __all__ = [
@@ -32,6 +33,20 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+
+def _jsonable(value: Any) -> Any:
+    """``json``'s fallback for the scalar files: a tensor as its number, then what
+    ``engine.fileio`` writes (NumPy values, sets)."""
+    if isinstance(value, torch.Tensor):
+        return value.item()
+    return set_default(value)
+
+
+# Built once: json.dumps(obj, default=...) builds an encoder per call, and the
+# scalar files get a line at every log interval.
+_encode_json = json.JSONEncoder(default=_jsonable).encode
 
 
 def force_init_env(old_func: F) -> F:
@@ -216,9 +231,8 @@ class LocalVisBackend(BaseVisBackend):
 
     @staticmethod
     def _line(value: dict) -> str:
-        """One JSON line of ``value`` (tensors as numbers)."""
-        value = {k: (v.item() if isinstance(v, torch.Tensor) else v) for k, v in value.items()}
-        return dump(value, file_format="json") + "\n"
+        """One JSON line of ``value`` (tensors and NumPy values as numbers)."""
+        return _encode_json(value) + "\n"
 
     def _append(self, line: str, file_path: str) -> None:
         # One O_APPEND write per line: whole lines even with several writers, and
