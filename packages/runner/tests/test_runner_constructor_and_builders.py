@@ -23,7 +23,7 @@ from engine.logging import LogProcessor, MessageHub, MMLogger
 from engine.model import BaseDataPreprocessor
 from engine.optim import OptimWrapper, OptimWrapperDict
 from engine.registry import DATA_SAMPLERS, HOOKS, LOG_PROCESSORS, DefaultScope
-from engine.runner import Runner, set_random_seed
+from engine.runner import BaseLoop, Runner, set_random_seed
 from engine.visualization import Visualizer
 
 
@@ -561,6 +561,23 @@ def test_properties_before_and_after_building(tmp_path):
     assert test_only.train_loop is None and test_only.val_loop is None
     assert test_only.test_loop is None and test_only.optim_wrapper is None
     assert test_only.param_schedulers is None
+
+
+def test_counters_follow_whatever_train_loop_is_assigned(tmp_path):
+    runner = Runner(**toy_runner_cfg(tmp_path))
+    assert isinstance(runner._train_loop, dict)
+    assert runner.iter == 0 and isinstance(runner._train_loop, BaseLoop)  # reading built it
+    first = runner.train_loop
+    first._iter, first._epoch = 7, 1
+    assert (runner.iter, runner.epoch) == (7, 1)
+    # a loop (or a config) assigned by hand is what the counters read from then on
+    runner._train_loop = runner.build_train_loop(dict(by_epoch=False, max_iters=40))
+    assert (runner.iter, runner.epoch, runner.max_iters) == (0, 0, 40)
+    runner._train_loop = dict(by_epoch=True, max_epochs=2)
+    assert runner.max_epochs == 2 and runner.max_iters == 12
+    assert isinstance(runner._train_loop, BaseLoop)
+    runner._train_loop = None
+    assert (runner.iter, runner.epoch, runner.max_iters, runner.max_epochs) == (0, 0, 0, 0)
 
 
 # ----------------------------------------------------------------- RUN-37

@@ -25,7 +25,9 @@ import logging
 import os
 import os.path as osp
 import time
+import weakref
 from collections import OrderedDict
+from operator import attrgetter
 from typing import Any, Optional, Union
 
 import torch
@@ -114,7 +116,6 @@ class Runner:
     """Train, validate and test a model. See the module docstring for the layout."""
 
     cfg: Config
-    _train_loop: Optional[Union[BaseLoop, dict]]
     _val_loop: Optional[Union[BaseLoop, dict]]
     _test_loop: Optional[Union[BaseLoop, dict]]
 
@@ -339,25 +340,27 @@ class Runner:
             loop = self.train_loop
         return getattr(loop, name)
 
-    # Hooks read these every iteration: try the built loop first.
-    @property
-    def iter(self) -> int:
-        try:
-            return self._train_loop.iter
-        except AttributeError:
-            return self._train_counter('iter')
-
-    @property
-    def epoch(self) -> int:
-        try:
-            return self._train_loop.epoch
-        except AttributeError:
-            return self._train_counter('epoch')
-
-    max_epochs = property(lambda self: self._train_counter('max_epochs'))
-    max_iters = property(lambda self: self._train_counter('max_iters'))
+    # Hooks read these every iteration. They are C attribute chains into the
+    # built train loop (``_counters``), so a read runs no Python code; before
+    # the loop is built, ``_counters`` is an _UnbuiltLoopCounters.
+    iter = property(attrgetter('_counters.iter'), doc='Iterations trained so far.')
+    epoch = property(attrgetter('_counters.epoch'), doc='Epochs trained so far.')
+    max_iters = property(attrgetter('_counters.max_iters'), doc='Iterations to train.')
+    max_epochs = property(attrgetter('_counters.max_epochs'), doc='Epochs to train.')
     val_interval = property(lambda self: self._train_counter('val_interval'))
     val_begin = property(lambda self: self._train_counter('val_begin'))
+
+    @property
+    def _train_loop(self) -> Optional[Union[BaseLoop, dict]]:
+        """The train loop, its config before it is built, or None."""
+        return self._train_loop_or_cfg
+
+    @_train_loop.setter
+    def _train_loop(self, loop: Optional[Union[BaseLoop, dict]]) -> None:
+        # every assignment, also a user's, keeps the counters' source in step
+        self._train_loop_or_cfg = loop
+        self._counters = (_UnbuiltLoopCounters(self) if loop is None or isinstance(loop, dict)
+                          else loop)
 
     @property
     def train_loop(self) -> Optional[BaseLoop]:
@@ -793,3 +796,17 @@ class Runner:
         ``work_dir/<timestamp>.py`` (empty when the runner was built without a config)."""
         name = osp.basename(self.cfg.filename) if self.cfg.filename else f'{self._timestamp}.py'
         self.cfg.dump(osp.join(self._work_dir, name))
+
+
+class _UnbuiltLoopCounters:
+    """``Runner.iter`` and friends before the train loop is built: 0 without a
+    train loop; with a loop config, reading one builds the loop (as reading
+    ``runner.train_loop.iter`` would)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self._runner = weakref.ref(runner)  # the runner holds this object
+
+    iter = property(lambda self: self._runner()._train_counter('iter'))
+    epoch = property(lambda self: self._runner()._train_counter('epoch'))
+    max_iters = property(lambda self: self._runner()._train_counter('max_iters'))
+    max_epochs = property(lambda self: self._runner()._train_counter('max_epochs'))
