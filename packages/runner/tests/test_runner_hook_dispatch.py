@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from runner_toys import toy_runner_cfg
+from runner_toys import ToyModel, toy_runner_cfg
 
 from engine.hooks import Hook
 from engine.runner import Runner
@@ -85,6 +85,38 @@ def test_a_type_error_names_the_hook(tmp_path):
 
     with pytest.raises(TypeError, match=r'unsupported operand in Broken'):
         Runner(**_cfg(tmp_path, [Broken()])).train()
+
+
+@pytest.mark.parametrize('by_epoch', [True, False])
+def test_a_hook_needing_more_arguments_is_named(tmp_path, by_epoch):
+    class NeedsMore(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch, outputs, extra):
+            pass
+
+    with pytest.raises(TypeError, match=r"'extra'.* in NeedsMore"):
+        Runner(**_cfg(tmp_path, [NeedsMore()], by_epoch=by_epoch)).train()
+
+
+def test_a_type_error_of_the_step_is_not_blamed_on_a_hook(tmp_path):
+    class BrokenModel(ToyModel):
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            raise TypeError('bad model input')
+
+    with pytest.raises(TypeError) as info:
+        Runner(**_cfg(tmp_path, [KeywordsOnly()], model=BrokenModel())).train()
+    assert str(info.value) == 'bad model input'
+
+
+def test_a_type_error_of_a_function_set_on_a_hook_passes_through(tmp_path):
+    hook = Hook()
+
+    def broken(runner, batch_idx, data_batch=None):
+        raise TypeError('from a function')
+
+    hook.before_train_iter = broken
+    with pytest.raises(TypeError) as info:
+        Runner(**_cfg(tmp_path, [hook])).train()
+    assert str(info.value) == 'from a function'
 
 
 def test_positional_check():

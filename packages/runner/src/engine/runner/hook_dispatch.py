@@ -1,9 +1,10 @@
 """Which hook methods run at a point, and calling them cheaply every iteration.
 
 ``Runner.call_hook(name, **kwargs)`` is the general entry point. The training
-loops call the two per-iteration points through :func:`call_iter_hooks`
-instead: the same methods in the same order, with the arguments passed by
-position, which spares a keyword dict per hook on every step.
+loops call the two per-iteration points themselves, from :func:`train_iter_hooks`:
+the same methods in the same order, with the arguments passed by position,
+which spares a keyword dict per hook and a dispatch call per point on every
+step.
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def _signature_matches(method: Callable, names: Sequence[str]) -> bool:
     if len(params) < len(names) + 1 or any(p.kind not in positional
                                            for p in params[:len(names) + 1]):
         return False
-    return [p.name for p in params[1:len(names) + 1]] == list(names)
+    # and nothing after them that a positional call would leave unbound
+    rest_bound = all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                     for p in params[len(names) + 1:])
+    return rest_bound and [p.name for p in params[1:len(names) + 1]] == list(names)
 
 
 def positional_callable(method: Callable, names: Sequence[str]) -> Callable:
@@ -82,36 +86,37 @@ def positional_callable(method: Callable, names: Sequence[str]) -> Callable:
     return by_keyword
 
 
-_NO_OUTPUTS = object()
+def train_iter_hooks(runner) -> tuple:
+    """``(before, after)``: the callables of ``before_train_iter`` and
+    ``after_train_iter``, taking ``(runner, batch_idx, data_batch[, outputs])``
+    by position, as the training loops call them.
 
-
-def call_iter_hooks(runner, fn_name: str, batch_idx: int, data_batch,
-                    outputs=_NO_OUTPUTS) -> None:
-    """``runner.call_hook(fn_name, batch_idx=..., data_batch=...[, outputs=...])``, faster.
-
-    Runs through ``runner._iter_dispatch`` (point -> callables, emptied when a
-    hook is registered); a runner without it, which is how a Runner subclass
-    overriding ``call_hook`` is marked, gets ``call_hook`` itself.
+    Cached in ``runner._train_iter_hooks`` (reset when a hook is registered). A
+    runner whose class overrides ``call_hook`` (``runner._own_call_hook``) gets
+    callables that go through it, so that its dispatch is used.
     """
-    cache = getattr(runner, '_iter_dispatch', None)
-    if cache is None:
-        kwargs = dict(batch_idx=batch_idx, data_batch=data_batch)
-        if outputs is not _NO_OUTPUTS:
-            kwargs['outputs'] = outputs
-        runner.call_hook(fn_name, **kwargs)
-        return
-    callables = cache.get(fn_name)
-    if callables is None:
-        callables = cache[fn_name] = tuple(
-            positional_callable(method, ITER_ARGS[fn_name])
-            for method in runner._dispatch_list(fn_name))
-    try:
-        # spelled out per arity: a star-call would build an argument tuple per hook
-        if outputs is _NO_OUTPUTS:
-            for method in callables:
-                method(runner, batch_idx, data_batch)
-        else:
-            for method in callables:
-                method(runner, batch_idx, data_batch, outputs)
-    except TypeError as err:
-        raise TypeError(f'{err} in {method.__self__}') from err
+    if runner._own_call_hook:
+        hooks = tuple((_through_call_hook(point),) for point in ITER_ARGS)
+    else:
+        hooks = tuple(tuple(positional_callable(method, names)
+                            for method in runner._dispatch_list(point))
+                      for point, names in ITER_ARGS.items())
+    runner._train_iter_hooks = hooks
+    return hooks
+
+
+def _through_call_hook(point: str) -> Callable:
+    names = ITER_ARGS[point]
+
+    def call(runner, *values):
+        runner.call_hook(point, **dict(zip(names, values)))
+
+    return call
+
+
+def hook_error(error: TypeError, hook: Callable) -> TypeError:
+    """The ``TypeError`` a hook raised, naming the hook (as ``call_hook`` does)."""
+    owner = getattr(hook, '__self__', None)
+    if owner is None:  # a function set on a hook, or a call through call_hook
+        return error
+    return TypeError(f'{error} in {owner}')

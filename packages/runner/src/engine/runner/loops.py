@@ -28,7 +28,7 @@ from engine.utils import ProgressBar
 from .amp import autocast
 from .base_loop import BaseLoop
 from .builders import metric_hint
-from .hook_dispatch import call_iter_hooks
+from .hook_dispatch import hook_error, train_iter_hooks
 from .utils import preserved_rng_state
 
 logger = logging.getLogger(__name__)
@@ -187,16 +187,34 @@ class EpochBasedTrainLoop(_TrainLoop):
         return 0
 
     def run_iter(self, idx: int, data_batch) -> None:
-        # run() holds the runner: dereference directly (the property's check costs a call)
-        runner = self._runner() or self.runner
-        # call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch), by position
-        call_iter_hooks(runner, 'before_train_iter', idx, data_batch)
-        outputs = runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
-        call_iter_hooks(runner, 'after_train_iter', idx, data_batch, outputs)
+        _train_iteration(self._runner() or self.runner, idx, data_batch)
         self._iter += 1
 
     def _decide_current_val_interval(self) -> None:
         self.val_interval = self._interval_after(self._epoch)
+
+
+def _train_iteration(runner, idx: int, data_batch) -> None:
+    """One training step between its two hook points: what both train loops'
+    ``run_iter`` do.
+
+    The hooks are called here, by position, rather than through
+    ``call_hook(..., batch_idx=idx, ...)``: these two points run on every step.
+    (The loops' ``run()`` hold the runner, so ``runner`` is never None here.)
+    """
+    before, after = runner._train_iter_hooks or train_iter_hooks(runner)
+    hook = None
+    try:
+        for hook in before:
+            hook(runner, idx, data_batch)
+        hook = None  # an error of the step itself is not a hook's
+        outputs = runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
+        for hook in after:
+            hook(runner, idx, data_batch, outputs)
+    except TypeError as error:
+        if hook is None:
+            raise
+        raise hook_error(error, hook) from error
 
 
 def iterate_from(dataloader, skip_batches: int):
@@ -319,13 +337,8 @@ class IterBasedTrainLoop(_TrainLoop):
         return runner.model
 
     def run_iter(self, data_batch) -> None:
-        # run() holds the runner: dereference directly (the property's check costs a call)
-        runner = self._runner() or self.runner
         idx = self._iter
-        # call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch), by position
-        call_iter_hooks(runner, 'before_train_iter', idx, data_batch)
-        outputs = runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
-        call_iter_hooks(runner, 'after_train_iter', idx, data_batch, outputs)
+        _train_iteration(self._runner() or self.runner, idx, data_batch)
         self._iter = idx + 1
 
     def _decide_current_val_interval(self) -> None:

@@ -236,10 +236,10 @@ class Runner:
 
         self._hooks: list[Hook] = []
         self._hook_dispatch: dict[str, tuple] = {}
-        # per-iteration points called by position (hook_dispatch.call_iter_hooks);
-        # None when a subclass overrides call_hook, so that its dispatch is used
-        self._iter_dispatch: Optional[dict] = (
-            {} if type(self).call_hook is Runner.call_hook else None)
+        # the per-iteration points, called by the train loops themselves
+        # (hook_dispatch.train_iter_hooks); through call_hook when a subclass overrides it
+        self._train_iter_hooks: Optional[tuple] = None
+        self._own_call_hook = type(self).call_hook is not Runner.call_hook
         self.register_hooks(default_hooks, custom_hooks)
         self.dump_config()
 
@@ -590,8 +590,7 @@ class Runner:
             position = 0
         self._hooks.insert(position, hook)
         self._hook_dispatch.clear()
-        if self._iter_dispatch is not None:
-            self._iter_dispatch.clear()
+        self._train_iter_hooks = None
 
     def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
         default = OrderedDict((key, dict(type=type_name)) for key, type_name in DEFAULT_HOOKS)
