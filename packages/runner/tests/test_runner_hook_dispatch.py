@@ -117,6 +117,12 @@ def test_a_type_error_of_a_function_set_on_a_hook_passes_through(tmp_path):
     with pytest.raises(TypeError) as info:
         Runner(**_cfg(tmp_path, [hook])).train()
     assert str(info.value) == 'from a function'
+    # the same through call_hook, at a point the loops do not call themselves
+    del hook.before_train_iter
+    hook.before_train_epoch = lambda runner: broken(runner, 0)
+    with pytest.raises(TypeError) as info:
+        Runner(**_cfg(tmp_path / 'again', [hook])).train()
+    assert str(info.value) == 'from a function'
 
 
 def test_positional_check():

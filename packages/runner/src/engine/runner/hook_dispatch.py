@@ -10,7 +10,7 @@ step.
 from __future__ import annotations
 
 import inspect
-from typing import Callable, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from engine.hooks import Hook
 
@@ -114,9 +114,13 @@ def _through_call_hook(point: str) -> Callable:
     return call
 
 
-def hook_error(error: TypeError, hook: Callable) -> TypeError:
-    """The ``TypeError`` a hook raised, naming the hook (as ``call_hook`` does)."""
+def reraise_naming_hook(error: TypeError, hook: Callable) -> NoReturn:
+    """Raise the ``TypeError`` a hook raised again, naming the hook (RUN-26).
+
+    A function set on a hook instance, or a call through ``call_hook`` (which
+    names its hooks itself), has no ``__self__``: its error goes on unchanged.
+    """
     owner = getattr(hook, '__self__', None)
-    if owner is None:  # a function set on a hook, or a call through call_hook
-        return error
-    return TypeError(f'{error} in {owner}')
+    if owner is None:
+        raise error
+    raise TypeError(f'{error} in {owner}') from error

@@ -28,7 +28,7 @@ from engine.utils import ProgressBar
 from .amp import autocast
 from .base_loop import BaseLoop
 from .builders import metric_hint
-from .hook_dispatch import hook_error, train_iter_hooks
+from .hook_dispatch import reraise_naming_hook, train_iter_hooks
 from .utils import preserved_rng_state
 
 logger = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ def _train_iteration(runner, idx: int, data_batch) -> None:
     except TypeError as error:
         if hook is None:
             raise
-        raise hook_error(error, hook) from error
+        reraise_naming_hook(error, hook)
 
 
 def iterate_from(dataloader, skip_batches: int):

@@ -66,7 +66,7 @@ from .checkpoint import (
     load_state_dict,
     write_checkpoint,
 )
-from .hook_dispatch import hook_methods
+from .hook_dispatch import hook_methods, reraise_naming_hook
 from .loops import EpochBasedTrainLoop, IterBasedTrainLoop, TestLoop, ValLoop
 from .priority import get_priority, priority_name
 from .training_state import (
@@ -637,8 +637,8 @@ class Runner:
         for method in methods:
             try:
                 method(self, **kwargs)
-            except TypeError as err:
-                raise TypeError(f'{err} in {method.__self__}') from err
+            except TypeError as error:
+                reraise_naming_hook(error, method)
 
     def get_hooks_info(self) -> str:
         from engine.hooks.hook import HOOK_POINTS
