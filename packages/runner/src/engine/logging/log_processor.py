@@ -21,6 +21,8 @@ _NUMPY_SCALARS = (np.float64, np.int64)  # what HistoryBuffer statistics return
 
 def _plain(value: Any) -> Any:
     """NumPy scalars -> Python numbers, so tags serialise cleanly."""
+    if type(value) in _NUMPY_SCALARS:  # the usual case, checked first
+        return value.item()
     item = getattr(value, "item", None)
     if item is not None and getattr(value, "ndim", 1) == 0:
         return item()
@@ -109,8 +111,7 @@ class LogProcessor:
         if memory is not None:
             parts.append(f"memory: {memory}")
         if mode == "train":
-            parts.extend(f"{k}: {v:.{digits}f}" if isinstance(v, float) else f"{k}: {v}"
-                         for k, v in rest)
+            parts.extend(f"{k}: {self._fmt(v)}" for k, v in rest)
         return tag, "  ".join(parts)
 
     def get_log_after_epoch(self, runner, batch_idx: int, mode: str) -> Tuple[dict, str]:
@@ -176,8 +177,7 @@ class LogProcessor:
             buffers[name] = buffer
             value = (buffer.mean(window) if "loss" in name or name in _MEAN_KEYS
                      else buffer.current())
-            # NumPy scalars -> Python numbers, so tags serialise cleanly
-            tag[name] = value.item() if type(value) in _NUMPY_SCALARS else _plain(value)
+            tag[name] = _plain(value)
         for cfg in custom_cfg:
             data_src = cfg["data_src"]
             if data_src not in buffers:
