@@ -13,8 +13,9 @@ from engine.runner.hook_dispatch import positional_callable, takes_by_position
 
 
 def _cfg(tmp_path, hooks, by_epoch=True, **overrides):
-    train_cfg = (dict(by_epoch=True, max_epochs=1) if by_epoch
-                 else dict(by_epoch=False, max_iters=6, val_interval=100))
+    train_cfg = overrides.pop('train_cfg', None) or (
+        dict(by_epoch=True, max_epochs=1) if by_epoch
+        else dict(by_epoch=False, max_iters=6, val_interval=100))
     return toy_runner_cfg(tmp_path, custom_hooks=hooks, train_cfg=train_cfg, val_dataloader=None,
                           val_cfg=None, val_evaluator=None, param_scheduler=None,
                           default_hooks=dict(logger=None, checkpoint=None), **overrides)
@@ -146,3 +147,58 @@ def test_methods_set_on_a_hook_instance_run(tmp_path):
     runner = Runner(**_cfg(tmp_path, [hook], by_epoch=False))
     runner.train()
     assert calls == ['epoch', 0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize('by_epoch', [True, False])
+def test_a_run_iter_set_on_the_loop_or_overridden_runs_every_iteration(tmp_path, by_epoch):
+    # the loops run run_iter's body themselves only while it is theirs
+    runner = Runner(**_cfg(tmp_path, [], by_epoch=by_epoch))
+    loop = runner.train_loop
+    calls = []
+    original = loop.run_iter
+
+    def counting(*args):
+        calls.append(args[-2] if by_epoch else loop.iter)  # batch_idx, or the iteration
+        original(*args)
+
+    loop.run_iter = counting
+    runner.train()
+    assert calls == list(range(6)) and runner.iter == 6
+
+    from engine.registry import LOOPS
+    from engine.runner import IterBasedTrainLoop
+
+    @LOOPS.register_module(force=True)
+    class TwiceIterLoop(IterBasedTrainLoop):
+        def run_iter(self, data_batch):
+            calls.append('twice')
+            super().run_iter(data_batch)
+            super().run_iter(data_batch)
+
+    runner = Runner(**_cfg(tmp_path / 'sub', [], by_epoch=False,
+                           train_cfg=dict(type='TwiceIterLoop', max_iters=6, val_interval=100)))
+    calls.clear()
+    runner.train()
+    assert calls == ['twice'] * 3 and runner.iter == 6
+
+
+def test_schedulers_assigned_mid_run_are_stepped(tmp_path):
+    # without schedulers ParamSchedulerHook is left out of the per-iteration
+    # calls; assigning them brings it back from the next iteration
+    from engine.optim import ConstantLR
+    lrs = []
+
+    class Assigner(Hook):
+        priority = 'LOWEST'
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            lrs.append(runner.optim_wrapper.get_lr()['lr'][0])
+            if batch_idx == 1:
+                runner.param_schedulers = [ConstantLR(runner.optim_wrapper, factor=0.5,
+                                                      by_epoch=False, end=3)]
+
+    runner = Runner(**_cfg(tmp_path, [Assigner()], by_epoch=False))
+    runner.train()
+    base = 0.05
+    # ConstantLR halves the lr when built and restores it after `end` steps
+    assert lrs == pytest.approx([base, base, base / 2, base, base, base])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from typing import Callable, NoReturn, Sequence
 
-from engine.hooks import Hook
+from engine.hooks import Hook, ParamSchedulerHook
 
 # A hook method's parameters after ``runner`` at each per-iteration point.
 ITER_ARGS = {
@@ -91,7 +91,8 @@ def train_iter_hooks(runner) -> tuple:
     ``after_train_iter``, taking ``(runner, batch_idx, data_batch[, outputs])``
     by position, as the training loops call them.
 
-    Cached in ``runner._train_iter_hooks`` (reset when a hook is registered). A
+    Cached in ``runner._train_iter_hooks`` (reset when a hook is registered or
+    ``runner.param_schedulers`` is assigned); methods :func:`_idle` names are left out. A
     runner whose class overrides ``call_hook`` (``runner._own_call_hook``) gets
     callables that go through it, so that its dispatch is used.
     """
@@ -99,10 +100,20 @@ def train_iter_hooks(runner) -> tuple:
         hooks = tuple((_through_call_hook(point),) for point in ITER_ARGS)
     else:
         hooks = tuple(tuple(positional_callable(method, names)
-                            for method in runner._dispatch_list(point))
+                            for method in runner._dispatch_list(point)
+                            if not _idle(method, runner))
                       for point, names in ITER_ARGS.items())
     runner._train_iter_hooks = hooks
     return hooks
+
+
+def _idle(method: Callable, runner) -> bool:
+    """Whether ``method`` is known to do nothing at every iteration of ``runner``
+    as it is now: ``ParamSchedulerHook.after_train_iter`` (not a subclass's)
+    while ``runner.param_schedulers`` is None. Assigning the schedulers resets
+    the cached list, so ones set mid-run are stepped from the next iteration."""
+    return (getattr(method, '__func__', None) is ParamSchedulerHook.after_train_iter
+            and runner.param_schedulers is None)
 
 
 def _through_call_hook(point: str) -> Callable:

@@ -351,6 +351,19 @@ class Runner:
     val_begin = property(lambda self: self._train_counter('val_begin'))
 
     @property
+    def param_schedulers(self) -> Any:
+        """The parameter schedulers: a list, a dict of lists (one per optimizer),
+        their configs until ``train()`` builds them, or None."""
+        return self._param_schedulers
+
+    @param_schedulers.setter
+    def param_schedulers(self, schedulers: Any) -> None:
+        # the per-iteration hook list leaves out ParamSchedulerHook while there are
+        # none (hook_dispatch): an assignment, also mid-run, makes it decide again
+        self._param_schedulers = schedulers
+        self._train_iter_hooks = None
+
+    @property
     def _train_loop(self) -> Optional[Union[BaseLoop, dict]]:
         """The train loop, its config before it is built, or None."""
         return self._train_loop_or_cfg
