@@ -77,6 +77,30 @@ def test_interval_exp_name(tmp_path):
     assert _log(runner).count(f'Exp name: {runner.experiment_name}') == 3  # 10, 20, last
 
 
+def test_lines_across_epochs_and_an_interval_changed_mid_run(tmp_path):
+    # 25 batches an epoch, 3 epochs: the exp-name interval counts global
+    # iterations (7, 14, ... straddle epochs), the log interval batches
+    from engine.hooks import Hook
+
+    class Tighten(Hook):
+        priority = 'LOWEST'
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            if runner.iter + 1 == 60:  # from iteration 61 on, a line every iteration
+                runner.hooks[[type(h) for h in runner.hooks].index(LoggerHook)].interval = 1
+
+    logger = dict(type='LoggerHook', interval=10, interval_exp_name=7, ignore_last=False)
+    runner = Runner(**cfg_25_batches(tmp_path, logger, epochs=3, custom_hooks=[Tighten()]))
+    runner.train()
+    log = _log(runner)
+    lines = re.findall(r'Epoch\(train\) +\[(\d)\]\[(\d+)/25\]', log)
+    expected = [(1, 10), (1, 20), (1, 25), (2, 10), (2, 20), (2, 25), (3, 10)]
+    expected += [(3, b) for b in range(11, 26)]  # iterations 61-75
+    assert [(int(e), int(b)) for e, b in lines] == expected
+    exp_lines = log.count(f'Exp name: {runner.experiment_name}')
+    assert exp_lines == len([i for i in range(1, 76) if i % 7 == 0 or i % 25 == 0])
+
+
 def test_val_lines_and_log_metric_by_epoch(tmp_path):
     logger = dict(type='LoggerHook', interval=2)
     runner = Runner(**cfg_25_batches(tmp_path / 'a', logger, epochs=2, val=True))

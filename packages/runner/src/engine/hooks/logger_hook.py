@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import os.path as osp
-from typing import Optional, Sequence, Union
+import sys
+from operator import attrgetter
+from typing import Any, Optional, Sequence, Union
 
 from engine.fileio import dump
 from engine.fileio.io import check_args_conflict
@@ -14,6 +16,23 @@ from engine.visualization import LocalVisBackend
 from .hook import DATA_BATCH, Hook, int_options
 
 SUFFIX_TYPE = Union[Sequence[str], str]
+
+
+def _replans(name: str) -> property:
+    """An option whose assignment (also mid-run) makes the next iteration check
+    in full again (see ``LoggerHook._next_check``)."""
+    private = f'_{name}'
+
+    def assign(hook: 'LoggerHook', value: Any) -> None:
+        setattr(hook, private, value)
+        hook._quiet_until = 0
+
+    return property(attrgetter(private), assign, doc=f'``{name}`` (assignable mid-run)')
+
+
+def _next_multiple_minus_one(done: int, n: int) -> int:
+    """The first ``b >= done`` with ``(b + 1) % n == 0``."""
+    return (done // n + 1) * n - 1
 
 
 # 'TextLoggerHook' is the name the seed's config examples use (§6.2, §31.2.1).
@@ -28,6 +47,11 @@ class LoggerHook(Hook):
     """
 
     priority = 'BELOW_NORMAL'
+
+    interval = _replans('interval')
+    ignore_last = _replans('ignore_last')
+    interval_exp_name = _replans('interval_exp_name')
+    _quiet_until = 0  # the first batch index after_train_iter has to check
 
     def __init__(self, interval: int = 10, ignore_last: bool = True,
                  interval_exp_name: int = 1000, out_dir: Optional[Union[str, tuple]] = None,
@@ -71,11 +95,16 @@ class LoggerHook(Hook):
 
     def before_train_epoch(self, runner) -> None:
         self._epoch_length = len(runner.train_dataloader)
+        self._quiet_until = 0
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
-        # this runs every iteration: the epoch length is looked up once per epoch
-        # and the every_n_* helpers are inlined
+        # This runs every iteration and most iterations log nothing: each full
+        # check also works out the next iteration that may log, and until then
+        # one comparison is all.
+        if batch_idx < self._quiet_until:
+            return
+        self._quiet_until = self._next_check(runner, batch_idx)
         last_batch = batch_idx + 1 == self._epoch_length
         n = self.interval_exp_name
         if (n > 0 and (runner.iter + 1) % n == 0) or last_batch:
@@ -87,6 +116,20 @@ class LoggerHook(Hook):
             runner.visualizer.add_scalars(tag, step=runner.iter + 1,
                                           file_path=self.json_log_path)
             _flush(runner.visualizer)
+
+    def _next_check(self, runner, batch_idx: int) -> int:
+        """The first batch index after ``batch_idx`` at which either check below
+        can be true: a multiple of ``interval``, the epoch's last batch, or an
+        iteration that is a multiple of ``interval_exp_name``."""
+        done = batch_idx + 1
+        candidates = [self._epoch_length - 1] if self._epoch_length > done else []
+        if self._interval > 0:
+            candidates.append(_next_multiple_minus_one(done, self._interval))
+        if self._interval_exp_name > 0:
+            first_iter = runner.iter - batch_idx  # of this epoch's batch 0
+            candidates.append(_next_multiple_minus_one(runner.iter + 1, self._interval_exp_name)
+                              - first_iter)
+        return min(candidates, default=sys.maxsize)  # none: not before the next epoch
 
     def after_val_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                        outputs: Optional[Sequence] = None) -> None:
