@@ -23,7 +23,7 @@ def _replans(name: str) -> property:
     in full again (see ``LoggerHook._next_check``)."""
     private = f'_{name}'
 
-    def assign(hook: 'LoggerHook', value: Any) -> None:
+    def assign(hook: LoggerHook, value: Any) -> None:
         setattr(hook, private, value)
         hook._quiet_until = 0
 
