@@ -25,6 +25,17 @@ def test_cast_data_structures():
     assert isinstance(out, list) and len(out) == 2
     assert torch.equal(out[0], a) and out[0].device.type == 'cpu'
 
+    # tensors already on the device are passed on as they are, in a new container
+    batch = [a, b]
+    out = dp.cast_data(batch)
+    assert out is not batch and len(out) == 2 and out[0] is a and out[1] is b
+    batch = {'inputs': a, 'labels': b}
+    out = dp.cast_data(batch)
+    assert type(out) is dict and out is not batch and out['inputs'] is a and out['labels'] is b
+    weight = torch.nn.Parameter(torch.ones(1))  # a subclass takes the general path
+    out = dp.cast_data((weight, a))
+    assert type(out) is list and out[0] is weight and out[1] is a
+
     out = dp.cast_data({'inputs': a, 'meta': None, 'name': 'img.jpg', 'raw': b'xy', 'n': 3})
     assert type(out) is dict
     assert out['meta'] is None and out['name'] == 'img.jpg' and out['raw'] == b'xy'

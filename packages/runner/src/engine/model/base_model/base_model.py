@@ -175,7 +175,7 @@ class BaseModel(BaseModule):
             ) from None
         for name, value in items:
             if isinstance(value, Tensor):
-                reduced = value if value.dim() == 0 else value.mean()
+                reduced = value if value.ndim == 0 else value.mean()
             elif isinstance(value, list) and all(isinstance(v, Tensor) for v in value):
                 reduced = _sum_of_means(value)
             else:

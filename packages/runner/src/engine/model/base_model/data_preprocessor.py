@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any, Optional, Union
 from typing import Sequence as SequenceT
 
@@ -17,6 +18,10 @@ from engine.structures import BaseDataElement
 from ..utils import stack_batch
 
 __all__ = ['BaseDataPreprocessor', 'ImgDataPreprocessor']
+
+# cast_data's test for a batch that stays as it is on CPU, made in C calls
+_ONLY_TENSORS = {torch.Tensor}
+_is_cpu = attrgetter('is_cpu')
 
 _PASS_THROUGH = (str, bytes, type(None), int, float, bool)
 
@@ -70,8 +75,11 @@ class BaseDataPreprocessor(nn.Module):
         # exact-type checks first: they are several times cheaper than the ABC checks below
         data_type = type(data)
         if data_type is list or data_type is tuple:
-            # Tensors already on the device (the usual CPU batch) need no recursive
-            # call. A plain loop: a comprehension builds a function and a frame per batch.
+            # The usual CPU batch, tensors already there: checked in C, copied whole.
+            if cpu and set(map(type, data)) == _ONLY_TENSORS and all(map(_is_cpu, data)):
+                return list(data)
+            # Tensors already on the device need no recursive call. A plain loop: a
+            # comprehension builds a function and a frame per batch.
             cast = []
             for item in data:
                 if type(item) is torch.Tensor and (item.is_cpu if cpu else item.device == device):
@@ -80,6 +88,9 @@ class BaseDataPreprocessor(nn.Module):
                     cast.append(self.cast_data(item))
             return cast
         if data_type is dict:
+            values = data.values()
+            if cpu and set(map(type, values)) == _ONLY_TENSORS and all(map(_is_cpu, values)):
+                return dict(data)
             cast_dict = {}
             for key, item in data.items():
                 if type(item) is torch.Tensor and (item.is_cpu if cpu else item.device == device):
