@@ -247,3 +247,23 @@ def test_load_from_keeps_the_buffer_and_its_appender():
     assert buf.max_length == 10
     buf.load_from(buf)  # itself: nothing to take, nothing lost
     assert buf.data[0].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_log_line_statistics_are_python_numbers_equal_to_the_numpy_ones():
+    # what LogProcessor reads for each line: the same values as mean()/current(),
+    # as plain numbers, whether the window is still pending or flushed into arrays
+    buf = HistoryBuffer()
+    for value in (1.0, 2.5, 4.0, 0.5):
+        buf.update(value)
+    assert type(buf._plain_mean(2)) is float and buf._plain_mean(2) == buf.mean(2).item() == 2.25
+    assert buf._plain_current() == buf.current().item() == 0.5
+    buf.update(3.0, count=3)  # a count other than one weighs the mean
+    assert buf._plain_mean(2) == pytest.approx(buf.mean(2).item()) == pytest.approx(3.5 / 4)
+    buf.flush()
+    assert type(buf._plain_mean(10)) is float and buf._plain_mean(10) == buf.mean(10).item()
+    assert buf._plain_current() == 3.0 and type(buf._plain_current()) is float
+    ints = HistoryBuffer([1], [1])  # an integer history stays integer
+    ints.update(3)
+    ints.update(4)
+    assert type(ints._plain_current()) is type(ints.current().item()) is int
+    assert ints._plain_current() == 4 and ints._plain_mean(2) == 3.5

@@ -247,6 +247,23 @@ class HistoryBuffer:
         window = self._window(window_size)
         return self._values[window].sum() / self._counts[window].sum()
 
+    # Log lines want Python numbers: these two skip making a NumPy scalar only to
+    # convert it back, which costs microseconds each on a training step's path.
+
+    def _plain_mean(self, window_size: Optional[int] = None) -> Any:
+        """``mean(window_size)`` as a Python number."""
+        tail = self._pending_tail(window_size)
+        if tail is not None:
+            return sum(tail) / self._pending_count_sum(window_size)
+        return self.mean(window_size).item()
+
+    def _plain_current(self) -> Any:
+        """``current()`` as a Python number."""
+        pending = self._pending_values
+        if pending and type(pending[-1]) is float and len(pending) < _FLUSH_EVERY:
+            return pending[-1]
+        return self.current().item()
+
     def max(self, window_size: Optional[int] = None) -> np.ndarray:
         """Largest of the last ``window_size`` values (all when None)."""
         tail = self._pending_tail(window_size)

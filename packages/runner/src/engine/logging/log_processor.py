@@ -175,9 +175,8 @@ class LogProcessor:
                 continue
             name = key[start:]
             buffers[name] = buffer
-            value = (buffer.mean(window) if "loss" in name or name in _MEAN_KEYS
-                     else buffer.current())
-            tag[name] = _plain(value)
+            tag[name] = (buffer._plain_mean(window) if "loss" in name or name in _MEAN_KEYS
+                         else buffer._plain_current())
         for cfg in custom_cfg:
             data_src = cfg["data_src"]
             if data_src not in buffers:
