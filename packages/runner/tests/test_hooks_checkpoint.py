@@ -143,6 +143,27 @@ def test_iter_based_saving(tmp_path):
     assert _pth(tmp_path / 'c') == ['epoch_1.pth']
 
 
+def test_options_changed_mid_run_take_effect_at_once(tmp_path):
+    # the hook skips iterations until the next one due for a save; an option
+    # assigned during training makes it check again from the next iteration
+    class Change(Hook):
+        priority = 'LOWEST'
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            hook = next(h for h in runner.hooks if isinstance(h, CheckpointHook))
+            if runner.iter + 1 == 6:
+                hook.interval = 2  # from iteration 7 on: 8, 10, 12
+            if runner.iter + 1 == 11:
+                hook.save_last = True
+
+    base = dict(train_cfg=dict(by_epoch=False, max_iters=13), custom_hooks=[Change()])
+    hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=5,
+                                 save_last=False))
+    Runner(**small_cfg(tmp_path, default_hooks=hooks, **base)).train()
+    assert sorted(_pth(tmp_path), key=lambda name: int(name[5:-4])) == [
+        'iter_5.pth', 'iter_8.pth', 'iter_10.pth', 'iter_12.pth', 'iter_13.pth']
+
+
 def test_out_dir_and_last_checkpoint(tmp_path):
     work_dir = tmp_path / 'work_dir' / 'cur_exp'
     out_dir = tmp_path / 'out'

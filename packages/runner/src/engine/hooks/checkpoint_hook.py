@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import os.path as osp
+import sys
 import tempfile
 from typing import Optional, Sequence, Union
 
@@ -34,7 +35,7 @@ from engine.registry import HOOKS
 from engine.utils.call_arguments import check_arguments
 
 from .deferred_signal import DeferredSignal
-from .hook import DATA_BATCH, Hook, int_options
+from .hook import DATA_BATCH, Hook, int_options, next_multiple_minus_one, resets_quiet_until
 from .stop_vote import StopVote
 
 _GREATER_KEYS = ['acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU', 'mAcc', 'aAcc']
@@ -110,6 +111,11 @@ class CheckpointHook(Hook):
     """
 
     priority = 'VERY_LOW'
+
+    interval = resets_quiet_until('interval')
+    by_epoch = resets_quiet_until('by_epoch')
+    save_last = resets_quiet_until('save_last')
+    _quiet_until = 0  # the first iteration after_train_iter has to check in full
 
     def __init__(self, interval: int = -1, by_epoch: bool = True, save_optimizer: bool = True,
                  save_param_scheduler: bool = True, out_dir: Optional[str] = None,
@@ -211,6 +217,7 @@ class CheckpointHook(Hook):
 
     def before_train(self, runner) -> None:
         from engine.fileio import file_backend_for
+        self._quiet_until = 0
         if self.args:  # passed on to every save: a misspelled one fails now, not an epoch in
             check_arguments(runner.save_checkpoint,
                             f'CheckpointHook passes {sorted(self.args)} to '
@@ -273,10 +280,17 @@ class CheckpointHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
+        # This runs every iteration: until the next one due for a save (worked out
+        # by each full check), only a SIGTERM or a distributed vote needs more.
+        iteration = runner.iter
+        if (iteration < self._quiet_until and self._stop_vote is None
+                and not self._sigterm.received):
+            return
+        self._quiet_until = self._next_save(runner)
         saved = False
         if not self.by_epoch:
-            # every iteration: the every_n_train_iters / is_last_train_iter checks, inlined
-            done = runner.iter + 1
+            # the every_n_train_iters / is_last_train_iter checks, inlined
+            done = iteration + 1
             n = self.interval
             if (n > 0 and done % n == 0) or (self.save_last and done == runner.max_iters):
                 runner.logger.info(f'Saving checkpoint at {done} iterations')
@@ -287,6 +301,17 @@ class CheckpointHook(Hook):
         received = self._sigterm.received
         if received if vote is None else vote.poll(received):
             self._save_and_stop(runner, saved)
+
+    def _next_save(self, runner) -> int:
+        """The first iteration after this one that may save: a multiple of
+        ``interval``, or the last one with ``save_last`` (none by epoch)."""
+        iteration = runner.iter
+        if self._by_epoch:
+            return sys.maxsize
+        candidates = [runner.max_iters - 1] if self._save_last else []
+        if self._interval > 0:
+            candidates.append(next_multiple_minus_one(iteration + 1, self._interval))
+        return min((c for c in candidates if c > iteration), default=sys.maxsize)
 
     def _save_and_stop(self, runner, saved: bool) -> None:
         """SIGTERM arrived: save this iteration, then let the signal end the run."""

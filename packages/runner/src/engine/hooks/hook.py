@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from operator import attrgetter
 from typing import Optional, Sequence, Union
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
@@ -212,6 +213,25 @@ class Hook:
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(priority={self.priority!r})'
+
+
+def resets_quiet_until(name: str) -> property:
+    """A hook option stored as ``_<name>`` whose assignment, also mid-run, sets
+    ``hook._quiet_until = 0``: for hooks whose per-iteration method works out
+    the next iteration it has to check and returns at once until then."""
+    private = f'_{name}'
+
+    def assign(hook: Hook, value) -> None:
+        setattr(hook, private, value)
+        hook._quiet_until = 0
+
+    return property(attrgetter(private), assign, doc=f'``{name}`` (assignable mid-run)')
+
+
+def next_multiple_minus_one(done: int, n: int) -> int:
+    """The first ``b >= done`` with ``(b + 1) % n == 0``: the next index at which an
+    every-``n`` check (on ``index + 1``) holds."""
+    return (done // n + 1) * n - 1
 
 
 def int_options(hook: str, **options) -> list:

@@ -5,34 +5,17 @@ from __future__ import annotations
 import os
 import os.path as osp
 import sys
-from operator import attrgetter
-from typing import Any, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 from engine.fileio import dump
 from engine.fileio.io import check_args_conflict
 from engine.registry import HOOKS
 from engine.visualization import LocalVisBackend
 
-from .hook import DATA_BATCH, Hook, int_options
+from .hook import DATA_BATCH, Hook, int_options, next_multiple_minus_one, resets_quiet_until
 
 SUFFIX_TYPE = Union[Sequence[str], str]
 
-
-def _replans(name: str) -> property:
-    """An option whose assignment (also mid-run) makes the next iteration check
-    in full again (see ``LoggerHook._next_check``)."""
-    private = f'_{name}'
-
-    def assign(hook: LoggerHook, value: Any) -> None:
-        setattr(hook, private, value)
-        hook._quiet_until = 0
-
-    return property(attrgetter(private), assign, doc=f'``{name}`` (assignable mid-run)')
-
-
-def _next_multiple_minus_one(done: int, n: int) -> int:
-    """The first ``b >= done`` with ``(b + 1) % n == 0``."""
-    return (done // n + 1) * n - 1
 
 
 # 'TextLoggerHook' is the name the seed's config examples use (§6.2, §31.2.1).
@@ -48,9 +31,9 @@ class LoggerHook(Hook):
 
     priority = 'BELOW_NORMAL'
 
-    interval = _replans('interval')
-    ignore_last = _replans('ignore_last')
-    interval_exp_name = _replans('interval_exp_name')
+    interval = resets_quiet_until('interval')
+    ignore_last = resets_quiet_until('ignore_last')
+    interval_exp_name = resets_quiet_until('interval_exp_name')
     _quiet_until = 0  # the first batch index after_train_iter has to check
 
     def __init__(self, interval: int = 10, ignore_last: bool = True,
@@ -124,10 +107,10 @@ class LoggerHook(Hook):
         done = batch_idx + 1
         candidates = [self._epoch_length - 1] if self._epoch_length > done else []
         if self._interval > 0:
-            candidates.append(_next_multiple_minus_one(done, self._interval))
+            candidates.append(next_multiple_minus_one(done, self._interval))
         if self._interval_exp_name > 0:
             first_iter = runner.iter - batch_idx  # of this epoch's batch 0
-            candidates.append(_next_multiple_minus_one(runner.iter + 1, self._interval_exp_name)
+            candidates.append(next_multiple_minus_one(runner.iter + 1, self._interval_exp_name)
                               - first_iter)
         return min(candidates, default=sys.maxsize)  # none: not before the next epoch
 
