@@ -76,8 +76,6 @@ class BaseDataPreprocessor(nn.Module):
         data_type = type(data)
         if data_type is list or data_type is tuple:
             # The usual CPU batch, tensors already there: checked in C, copied whole.
-            if cpu and set(map(type, data)) == _ONLY_TENSORS and all(map(_is_cpu, data)):
-                return list(data)
             # Tensors already on the device need no recursive call. A plain loop: a
             # comprehension builds a function and a frame per batch.
             cast = []
@@ -88,9 +86,6 @@ class BaseDataPreprocessor(nn.Module):
                     cast.append(self.cast_data(item))
             return cast
         if data_type is dict:
-            values = data.values()
-            if cpu and set(map(type, values)) == _ONLY_TENSORS and all(map(_is_cpu, values)):
-                return dict(data)
             cast_dict = {}
             for key, item in data.items():
                 if type(item) is torch.Tensor and (item.is_cpu if cpu else item.device == device):

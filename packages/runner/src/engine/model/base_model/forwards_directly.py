@@ -18,8 +18,6 @@ user, updates parameters and cannot be traced.
 
 from __future__ import annotations
 
-from operator import attrgetter, itemgetter
-
 import torch.nn as nn
 import torch.nn.modules.module as torch_module
 
@@ -41,40 +39,38 @@ def _shortcut_supported() -> bool:
 
 
 _CALL_METHODS = ('__call__', '_wrapped_call_impl', '_call_impl')
-_PLAIN_CALL: dict = {}  # (model class, preprocessor class) -> whether the shortcut applies
-
-# Each reads its hook dicts in one C call: this check runs on every training step,
-# where each bytecode of Python counts.
-_module_hooks = itemgetter(*_MODULE_HOOKS)  # of a module's instance dict
-_global_hooks = attrgetter(*_GLOBAL_HOOKS)  # of torch.nn.modules.module
+_PLAIN_CALL: dict = {}  # class -> whether the shortcut applies to its instances
 
 
-def _plain_call(cls: type) -> bool:
-    """Calling instances of ``cls`` is nn.Module's call, on a torch we know."""
-    return _shortcut_supported() and all(
+def _remember_class(cls: type) -> bool:
+    """Once per class: calling its instances is nn.Module's call, on a torch we know."""
+    plain = _PLAIN_CALL[cls] = _shortcut_supported() and all(
         getattr(cls, name) is getattr(nn.Module, name) for name in _CALL_METHODS)
-
-
-def _remember_classes(model_class: type, preprocessor_class: type) -> bool:
-    plain = _PLAIN_CALL[model_class, preprocessor_class] = (
-        _plain_call(model_class) and _plain_call(preprocessor_class))
     return plain
 
 
 def forwards_directly(model: nn.Module, preprocessor: nn.Module) -> bool:
     """Whether calling ``forward`` equals calling the module, for both modules of a
     training step (one call for the pair: it runs once per step)."""
-    classes = type(model), type(preprocessor)
-    plain = _PLAIN_CALL.get(classes)
-    if plain is None:
-        plain = _remember_classes(*classes)
-    if not plain:
+    model_plain = _PLAIN_CALL.get(type(model))
+    preprocessor_plain = _PLAIN_CALL.get(type(preprocessor))
+    if model_plain is None:
+        model_plain = _remember_class(type(model))
+    if preprocessor_plain is None:
+        preprocessor_plain = _remember_class(type(preprocessor))
+    if not (model_plain and preprocessor_plain):
         return False
     # the test nn.Module._call_impl makes before its own shortcut, on the instance
     # dicts (attribute reads on a module never take CPython's fast path: nn.Module
     # defines __getattr__)
     state, other = model.__dict__, preprocessor.__dict__
-    return not (any(_module_hooks(state)) or any(_module_hooks(other))
-                or any(_global_hooks(torch_module))
+    return not (state['_forward_hooks'] or state['_forward_pre_hooks']
+                or state['_backward_hooks'] or state['_backward_pre_hooks']
+                or other['_forward_hooks'] or other['_forward_pre_hooks']
+                or other['_backward_hooks'] or other['_backward_pre_hooks']
                 or state.get('_compiled_call_impl') is not None
-                or other.get('_compiled_call_impl') is not None)
+                or other.get('_compiled_call_impl') is not None
+                or torch_module._global_forward_hooks
+                or torch_module._global_forward_pre_hooks
+                or torch_module._global_backward_hooks
+                or torch_module._global_backward_pre_hooks)
