@@ -37,7 +37,10 @@ class RuntimeInfoHook(Hook):
     # since the hub may differ; anything else takes update_scalar and its checks.
     _record_lr: Optional[Callable[[Any], None]] = None
     _records: Optional[dict] = None  # output name -> appender
-    _set_iter: Optional[Callable[[int], None]] = None  # the hub's 'iter' setter, likewise
+    # 'iter' is stored straight into the hub's runtime information (a dict the
+    # hub keeps for its life): a store is plain bytecode, where a setter
+    # callable runs C paths that are cold on every step.
+    _info: Optional[dict] = None
 
     def before_run(self, runner) -> None:
         from engine.runner import __version__
@@ -47,7 +50,7 @@ class RuntimeInfoHook(Hook):
             engine_version=__version__))
 
     def before_train(self, runner) -> None:
-        self._record_lr = self._records = self._set_iter = None
+        self._record_lr = self._records = self._info = None
         hub = runner.message_hub
         hub.update_info_dict(dict(epoch=runner.epoch, iter=runner.iter,
                                   max_epochs=runner.max_epochs, max_iters=runner.max_iters))
@@ -62,10 +65,11 @@ class RuntimeInfoHook(Hook):
     def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
         hub = runner.message_hub
         iteration = runner.iter
-        set_iter = self._set_iter
-        if set_iter is None:
-            set_iter = self._set_iter = hub.info_setter('iter')
-        set_iter(iteration)
+        info = self._info
+        if info is None:
+            hub.update_info('iter', iteration)  # checks and registers the key
+            info = self._info = hub.runtime_info
+        info['iter'] = iteration
         if iteration % _FLUSH_INTERVAL == 0:
             hub.flush_scalars()  # appended values nobody has read: bound their lists
         optim_wrapper = runner.optim_wrapper

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 import warnings
 from collections import OrderedDict
 from typing import Any, Callable, Optional, Union
@@ -123,19 +122,6 @@ class MessageHub(ManagerMixin):
             buffer = self._log_scalars[key] = HistoryBuffer()
         return buffer.appender()
 
-    def info_setter(self, key: str, resumed: bool = True) -> Callable[[Any], None]:
-        """A callable setting runtime information ``key`` (as :meth:`update_info`),
-        for updates once per iteration: the info dict's ``__setitem__`` bound to
-        ``key`` by ``functools.partial``, so no Python frame runs.
-
-        It stays valid for the hub's life: ``load_state_dict`` updates the
-        information in place.
-        """
-        known = self._resumed_keys.setdefault(key, resumed)
-        if known != resumed:
-            self._raise_resumed(key, known, resumed)
-        return functools.partial(self._runtime_info.__setitem__, key)
-
     def flush_scalars(self) -> None:
         """Move appended values into every buffer's arrays (bounds their memory)."""
         for buffer in self._log_scalars.values():
@@ -243,7 +229,7 @@ class MessageHub(ManagerMixin):
                 (key, self._into_existing(key, buffer))
                 for key, buffer in copy.deepcopy(state_dict._log_scalars).items())
             info = copy.deepcopy(state_dict._runtime_info)
-            self._runtime_info.clear()  # in place: info_setter() holds the dict
+            self._runtime_info.clear()  # in place: RuntimeInfoHook holds the dict
             self._runtime_info.update(info)
             self._resumed_keys = copy.deepcopy(state_dict._resumed_keys)
             return

@@ -173,6 +173,7 @@ class BaseModel(BaseModule):
                 "parse_losses expects the dict of losses that forward(..., mode='loss') "
                 f'returns (name -> tensor or list of tensors), but got {type(losses).__name__}'
             ) from None
+        name = None
         for name, value in items:
             if isinstance(value, Tensor):
                 reduced = value if value.ndim == 0 else value.mean()
@@ -190,7 +191,8 @@ class BaseModel(BaseModule):
             total = 0
         if 'loss' in log_vars:
             # a model entry named exactly 'loss' keeps its own value, moved to the end
-            log_vars.move_to_end('loss')
+            if name != 'loss':  # not there already (the usual single loss): no C call
+                log_vars.move_to_end('loss')
         else:
             log_vars['loss'] = total
         return total, log_vars
