@@ -7,7 +7,8 @@ default hooks (logger interval 50, no checkpoint during the run). Prints both
 times and the ratio (target: <= 1.15).
 
     hatch run python tools/bench/runner_overhead.py [--iters 4000] [--repeat 3]
-        [--rounds 10] [--round-iters 1000] [--device cpu|cuda] [--hidden 64] [--batch 16]
+        [--rounds 10] [--round-iters 1000] [--steady-runs 5] [--processes 8]
+        [--device cpu|cuda] [--hidden 64] [--batch 16]
 
 ``--hidden`` and ``--batch`` size the workload up: the Runner's cost per step is
 fixed, so its share falls as a step does more work (the target is measured at
@@ -19,7 +20,7 @@ With ``--device cuda`` both sides move each batch to the GPU and train there
 The second measurement alternates many shorter rounds and keeps each side's
 best: on a noisy (virtual) machine it is the more repeatable of the two.
 
-The third times every iteration on its own (a timestamp as each batch is
+The third and fourth time every iteration on their own (a timestamp as each batch is
 collated, the same on both sides) and compares low quantiles of those times.
 Load from other tenants of a shared machine only ever adds time, and it comes
 in bursts longer than one iteration, so the 5th-25th percentiles estimate what
@@ -28,13 +29,23 @@ an iteration costs on a quiet machine. The Runner's logging iterations (one in
 1/50, so the cost of logging counts in full. A third column trains the
 Runner's own module (``MLPModel``) with the raw loop, which separates the
 cost of the model class from the cost of the Runner.
+
+The fourth repeats that 5th-percentile measurement in fresh processes
+(``--processes``) and reports the median of their Runner/raw ratios. Within
+one process the ratio repeats closely; between processes it moves by a
+percent or two, as each lays out its memory anew (and so its cache conflicts).
+The median over many processes is the number to quote.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -215,6 +226,46 @@ def steady_state(runs: int, iters: int) -> None:
               f'{same:8.1f} ({same / raw:.3f}x)     {ours / same:6.3f}x')
 
 
+def p05_pairs(runs: int, iters: int) -> dict:
+    """``runs`` interleaved pairs of 5th-percentile iteration times (us), raw loop
+    and Runner (logging iterations weighted in), in this process."""
+    raw, ours = [], []
+    for _ in range(runs):  # interleaved: each ratio pairs two runs seconds apart
+        raw.append(steady_quantile(iteration_times(raw_loop, iters), 0.05))
+        ours.append(steady_quantile(iteration_times(runner_loop, iters), 0.05, LOG_INTERVAL))
+    return dict(raw=raw, runner=ours)
+
+
+def _child(runs: int, iters: int) -> None:
+    """A fresh process's measurement, printed as JSON (see ``in_fresh_process``)."""
+    torch.set_num_threads(1)
+    logging.getLogger('engine').setLevel(logging.WARNING)
+    raw_loop(200), runner_loop(200)  # warm up both paths
+    print(json.dumps(p05_pairs(runs, iters)))
+
+
+def in_fresh_process(runs: int, iters: int, pythonpath: str = '') -> dict:
+    """``p05_pairs`` measured by a new Python process (``pythonpath`` first on its
+    path: another revision's packages, say)."""
+    env = dict(os.environ)
+    if pythonpath:
+        env['PYTHONPATH'] = pythonpath + os.pathsep + env.get('PYTHONPATH', '')
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), '--child', str(runs),
+                          str(iters)], env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def across_processes(processes: int, runs: int = 4, iters: int = 2000) -> None:
+    ratios = []
+    for _ in range(processes):
+        result = in_fresh_process(runs, iters)
+        ratios.extend(o / r for r, o in zip(result['raw'], result['runner']))
+    print(f'{processes} fresh processes x {runs} runs of {iters} iterations, each iteration '
+          'timed (Runner/raw ratio at p05 per run):')
+    print(f'  median ratio     : {statistics.median(ratios):.3f}x  (target <= 1.15)')
+    print(f'  quartiles        : {quantile(ratios, 0.25):.3f}x - {quantile(ratios, 0.75):.3f}x')
+
+
 def main() -> None:
     global DEVICE, HIDDEN, BATCH
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -226,6 +277,10 @@ def main() -> None:
     parser.add_argument('--steady-runs', type=int, default=5,
                         help='runs timing each iteration (0 skips this measurement)')
     parser.add_argument('--steady-iters', type=int, default=3000)
+    parser.add_argument('--processes', type=int, default=8,
+                        help='fresh processes repeating the per-iteration measurement '
+                        '(0 skips it); their median ratio is the one to quote')
+    parser.add_argument('--child', nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
     parser.add_argument('--hidden', type=int, default=HIDDEN,
                         help='hidden width of the MLP (the target is measured at 64)')
@@ -233,6 +288,9 @@ def main() -> None:
                         help='batch size (the target is measured at 16)')
     args = parser.parse_args()
     DEVICE, HIDDEN, BATCH = args.device, args.hidden, args.batch
+    if args.child:
+        _child(*args.child)
+        return
     if DEVICE == 'cpu' and torch.cuda.is_available():
         raise SystemExit('CUDA is visible, so the Runner would train on the GPU: pass '
                          '--device cuda, or hide the GPU with CUDA_VISIBLE_DEVICES=')
@@ -253,6 +311,8 @@ def main() -> None:
         alternating_rounds(args.rounds, args.round_iters)
     if args.steady_runs > 0:
         steady_state(args.steady_runs, args.steady_iters)
+    if args.processes > 0 and DEVICE == 'cpu':
+        across_processes(args.processes)
 
 
 def alternating_rounds(rounds: int, n: int) -> None:
