@@ -17,7 +17,6 @@ from .hook import DATA_BATCH, Hook, int_options, next_multiple_minus_one, resets
 SUFFIX_TYPE = Union[Sequence[str], str]
 
 
-
 # 'TextLoggerHook' is the name the seed's config examples use (§6.2, §31.2.1).
 @HOOKS.register_module(name=['LoggerHook', 'TextLoggerHook'])
 class LoggerHook(Hook):
