@@ -286,7 +286,7 @@ class CheckpointHook(Hook):
         if (iteration < self._quiet_until and self._stop_vote is None
                 and not self._sigterm.received):
             return
-        self._quiet_until = self._next_save(runner)
+        self._quiet_until = self._next_save(iteration, runner.max_iters)
         saved = False
         if not self.by_epoch:
             # the every_n_train_iters / is_last_train_iter checks, inlined
@@ -302,13 +302,12 @@ class CheckpointHook(Hook):
         if received if vote is None else vote.poll(received):
             self._save_and_stop(runner, saved)
 
-    def _next_save(self, runner) -> int:
-        """The first iteration after this one that may save: a multiple of
+    def _next_save(self, iteration: int, max_iters: int) -> int:
+        """The first iteration after ``iteration`` that may save: a multiple of
         ``interval``, or the last one with ``save_last`` (none by epoch)."""
-        iteration = runner.iter
         if self._by_epoch:
             return sys.maxsize
-        candidates = [runner.max_iters - 1] if self._save_last else []
+        candidates = [max_iters - 1] if self._save_last else []
         if self._interval > 0:
             candidates.append(next_multiple_minus_one(iteration + 1, self._interval))
         return min((c for c in candidates if c > iteration), default=sys.maxsize)

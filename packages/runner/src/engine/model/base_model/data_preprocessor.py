@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
 from typing import Any, Optional, Union
 from typing import Sequence as SequenceT
 
@@ -18,10 +17,6 @@ from engine.structures import BaseDataElement
 from ..utils import stack_batch
 
 __all__ = ['BaseDataPreprocessor', 'ImgDataPreprocessor']
-
-# cast_data's test for a batch that stays as it is on CPU, made in C calls
-_ONLY_TENSORS = {torch.Tensor}
-_is_cpu = attrgetter('is_cpu')
 
 _PASS_THROUGH = (str, bytes, type(None), int, float, bool)
 
@@ -75,9 +70,8 @@ class BaseDataPreprocessor(nn.Module):
         # exact-type checks first: they are several times cheaper than the ABC checks below
         data_type = type(data)
         if data_type is list or data_type is tuple:
-            # The usual CPU batch, tensors already there: checked in C, copied whole.
-            # Tensors already on the device need no recursive call. A plain loop: a
-            # comprehension builds a function and a frame per batch.
+            # Tensors already on the device (the usual CPU batch) need no recursive
+            # call. A plain loop: a comprehension builds a function and a frame per batch.
             cast = []
             for item in data:
                 if type(item) is torch.Tensor and (item.is_cpu if cpu else item.device == device):
