@@ -172,13 +172,8 @@ class EpochBasedTrainLoop(_TrainLoop):
             batches = iterate_from(self.dataloader, start)
         else:  # saved after the epoch's last batch: only its end (hooks, validation) is left
             batches = ()
-        if _keeps_run_iter(self, EpochBasedTrainLoop):
-            for idx, data_batch in enumerate(batches, start):
-                _train_iteration(runner, idx, data_batch)
-                self._iter += 1
-        else:
-            for idx, data_batch in enumerate(batches, start):
-                self.run_iter(idx, data_batch)
+        for idx, data_batch in enumerate(batches, start):
+            self.run_iter(idx, data_batch)
         runner.call_hook('after_train_epoch')
         self._epoch += 1
 
@@ -197,13 +192,6 @@ class EpochBasedTrainLoop(_TrainLoop):
 
     def _decide_current_val_interval(self) -> None:
         self.val_interval = self._interval_after(self._epoch)
-
-
-def _keeps_run_iter(loop, cls: type) -> bool:
-    """Whether ``loop`` runs ``cls.run_iter`` as it is (no subclass or instance
-    override). ``run_iter`` is the seed's extension point; while it is untouched,
-    the loop runs its body itself, which spares a Python call per iteration."""
-    return type(loop).run_iter is cls.run_iter and 'run_iter' not in vars(loop)
 
 
 def _train_iteration(runner, idx: int, data_batch) -> None:
@@ -335,13 +323,8 @@ class IterBasedTrainLoop(_TrainLoop):
         self._decide_current_val_interval()
         dynamic = (len(self.dynamic_milestones) > 1 or type(self)._decide_current_val_interval
                    is not IterBasedTrainLoop._decide_current_val_interval)
-        own_step = _keeps_run_iter(self, IterBasedTrainLoop)
         while self._iter < self._max_iters and not self.stop_training:
-            if own_step:
-                _train_iteration(runner, self._iter, next_batch())
-                self._iter += 1
-            else:
-                self.run_iter(next_batch())
+            self.run_iter(next_batch())
             if dynamic:
                 self._decide_current_val_interval()
             # the arithmetic first: most iterations stop there
