@@ -151,7 +151,7 @@ def test_methods_set_on_a_hook_instance_run(tmp_path):
 
 @pytest.mark.parametrize('by_epoch', [True, False])
 def test_a_run_iter_set_on_the_loop_or_overridden_runs_every_iteration(tmp_path, by_epoch):
-    # the loops run run_iter's body themselves only while it is theirs
+    # run_iter is the seed's extension point: an override on the loop or a subclass runs
     runner = Runner(**_cfg(tmp_path, [], by_epoch=by_epoch))
     loop = runner.train_loop
     calls = []
